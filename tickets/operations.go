@@ -41,9 +41,10 @@ func (p *Patch) Validate() error {
 		checkCustomer(&v, *p.Customer)
 	}
 	if p.Tags != nil {
-		checkTags(&v, *p.Tags)
+		checkTags(&v, "tags", *p.Tags)
 	}
-	checkTags(&v, p.AddTags)
+	checkTags(&v, "add_tags", p.AddTags)
+	checkTags(&v, "remove_tags", p.RemoveTags)
 	if p.Category != nil {
 		checkCategory(&v, "category", *p.Category)
 	}

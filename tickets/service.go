@@ -191,7 +191,7 @@ func (n *NewTicket) Validate() error {
 		v.Add("priority", "must be one of low, normal, high, urgent")
 	}
 	checkCustomer(&v, n.Customer)
-	checkTags(&v, n.Tags)
+	checkTags(&v, "tags", n.Tags)
 	if n.Category != nil {
 		checkCategory(&v, "category", *n.Category)
 	}
@@ -242,13 +242,13 @@ func validPhone(p string) bool {
 	return digits >= 3 && digits <= 20
 }
 
-func checkTags(v *ValidationError, tags []string) {
+func checkTags(v *ValidationError, field string, tags []string) {
 	if len(tags) > MaxTags {
-		v.Add("tags", "at most %d tags", MaxTags)
+		v.Add(field, "at most %d tags", MaxTags)
 	}
 	for i, t := range tags {
 		if strings.TrimSpace(t) == "" || utf8.RuneCountInString(t) > MaxTagLen || !utf8.ValidString(t) {
-			v.Add(fmt.Sprintf("tags[%d]", i), "must be 1 to %d characters", MaxTagLen)
+			v.Add(fmt.Sprintf("%s[%d]", field, i), "must be 1 to %d characters", MaxTagLen)
 		}
 	}
 }

@@ -1,0 +1,203 @@
+// Package api serves the ticket domain over HTTP under /api/v1: tickets and
+// their lifecycle, search and dashboard statistics, bulk import, webhooks,
+// SLA policies, automation rules and API clients. It is a web.Registrar:
+// one route table (Routes) drives registration, per-route scopes and body
+// limits, the authorization tests and the OpenAPI check.
+//
+// It declares the small interfaces it consumes; cmd/switchboard wires the
+// concrete types (tickets.Service, tickets/webhook, tickets/importer, the
+// policy and rule stores, the auth client store). Every error leaves as an
+// RFC 9457 problem, with domain error kinds mapped to statuses here, once.
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/switchboard-cc/switchboard/tickets"
+	"github.com/switchboard-cc/switchboard/web"
+	"github.com/switchboard-cc/switchboard/web/auth"
+)
+
+// TicketService is what the API needs of *tickets.Service. Implementations
+// must be safe for concurrent use.
+type TicketService interface {
+	Create(ctx context.Context, actor string, n tickets.NewTicket) (*tickets.Ticket, tickets.Version, error)
+	Get(ctx context.Context, id string) (*tickets.Ticket, tickets.Version, error)
+	Search(ctx context.Context, q tickets.Query) (*tickets.Page, error)
+	Stats(ctx context.Context, q tickets.StatsQuery) (*tickets.Stats, error)
+	Patch(ctx context.Context, id string, o tickets.UpdateOptions, p tickets.Patch) (*tickets.Ticket, tickets.Version, error)
+	Transition(ctx context.Context, id string, o tickets.UpdateOptions, to tickets.Status, reason string) (*tickets.Ticket, tickets.Version, error)
+	Comment(ctx context.Context, id string, o tickets.UpdateOptions, c tickets.NewComment) (*tickets.Ticket, tickets.Version, error)
+	RateCSAT(ctx context.Context, id string, o tickets.UpdateOptions, score int, comment string) (*tickets.Ticket, tickets.Version, error)
+	// Delete removes a ticket for good; ErrNotFound if it does not exist.
+	Delete(ctx context.Context, id string, actor string) error
+}
+
+// SLAPolicies reads and replaces the SLA policy document. The document is
+// YAML; ReplacePolicies validates it completely before applying it and
+// returns an error wrapping tickets.ErrInvalid, naming the line, when it is
+// not valid.
+type SLAPolicies interface {
+	Policies(ctx context.Context) ([]byte, error)
+	ReplacePolicies(ctx context.Context, yaml []byte) error
+}
+
+// AutomationRules reads and replaces the automation rule document, with the
+// same contract as SLAPolicies.
+type AutomationRules interface {
+	Rules(ctx context.Context) ([]byte, error)
+	ReplaceRules(ctx context.Context, yaml []byte) error
+}
+
+// Importer loads tickets in bulk from a CSV or JSON Lines file described by
+// a YAML mapping. It returns a JSON-encodable summary and the rejected rows
+// as CSV (nil when none). A bad mapping or file is an error wrapping
+// tickets.ErrInvalid. With dryRun it validates without storing.
+type Importer interface {
+	Import(ctx context.Context, mapping []byte, input io.Reader, filename string, dryRun bool, actor string) (summary any, rejects []byte, err error)
+}
+
+// Clients is the API-client registry the admin routes manage; the store
+// behind the token endpoint's Issuer. auth.MemoryStore is one.
+type Clients interface {
+	auth.ClientStore
+}
+
+// Config tunes the API.
+type Config struct {
+	// MaxBodyBytes bounds JSON and YAML request bodies; larger ones get 413.
+	MaxBodyBytes int64
+	// MaxImportBytes bounds a bulk-import upload.
+	MaxImportBytes int64
+	// RetryAfter is what a 503 answer tells clients to wait.
+	RetryAfter time.Duration
+}
+
+// DefaultConfig returns the limits used when none are given.
+func DefaultConfig() Config {
+	return Config{MaxBodyBytes: 1 << 20, MaxImportBytes: 256 << 20, RetryAfter: 5 * time.Second}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.MaxBodyBytes <= 0 || c.MaxImportBytes <= 0 {
+		return errors.New("tickets/api: MaxBodyBytes and MaxImportBytes must be positive")
+	}
+	if c.RetryAfter < time.Second {
+		return errors.New("tickets/api: RetryAfter must be at least 1s")
+	}
+	return nil
+}
+
+// Deps are the API's collaborators. Tickets is required. A nil optional
+// collaborator keeps its routes registered (and documented) but makes them
+// answer 501, so a deployment without e.g. webhooks still has one API shape.
+type Deps struct {
+	Tickets    TicketService
+	Webhooks   Webhooks
+	SLA        SLAPolicies
+	Automation AutomationRules
+	Importer   Importer
+	Clients    Clients
+}
+
+// API serves the ticket domain's routes. It is safe for concurrent use.
+// It logs nothing itself: server-side failures go to the gin context
+// (c.Error), and the web server's access log records them with the
+// request ID.
+type API struct {
+	cfg Config
+	d   Deps
+}
+
+// New returns the API.
+func New(cfg Config, d Deps) (*API, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Tickets == nil {
+		return nil, errors.New("tickets/api: Tickets is required")
+	}
+	return &API{cfg: cfg, d: d}, nil
+}
+
+// Route is one operation of the API's route table.
+type Route = web.Route
+
+// endpoint is a route and its handler.
+type endpoint struct {
+	Route
+	handle gin.HandlerFunc
+}
+
+// Route paths, absolute, in gin syntax.
+const (
+	pathTickets    = "/api/v1/tickets"
+	pathTicket     = "/api/v1/tickets/:id"
+	pathWebhooks   = "/api/v1/webhooks"
+	pathWebhook    = "/api/v1/webhooks/:name"
+	pathDeliveries = "/api/v1/webhooks/deliveries"
+	pathClients    = "/api/v1/clients"
+)
+
+// endpoints is the route table: the one place that says which operations
+// exist, what scope each needs and which handler serves it.
+func (a *API) endpoints() []endpoint {
+	const (
+		get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
+		read, write, admin         = auth.ScopeTicketsRead, auth.ScopeTicketsWrite, auth.ScopeTicketsAdmin
+		hooks, clients             = auth.ScopeWebhooksManage, auth.ScopeClientsManage
+	)
+	return []endpoint{
+		{Route{Method: post, Path: pathTickets, Scope: write, Summary: "Open a ticket"}, a.createTicket},
+		{Route{Method: get, Path: pathTickets, Scope: read, Summary: "Search tickets"}, a.searchTickets},
+		{Route{Method: get, Path: pathTicket, Scope: read, Summary: "Get a ticket"}, a.getTicket},
+		{Route{Method: patch, Path: pathTicket, Scope: write, Summary: "Update a ticket's fields"}, a.patchTicket},
+		{Route{Method: del, Path: pathTicket, Scope: admin, Summary: "Delete a ticket"}, a.deleteTicket},
+		{Route{Method: post, Path: pathTicket + "/transitions", Scope: write, Summary: "Move a ticket through its lifecycle"}, a.transitionTicket},
+		{Route{Method: post, Path: pathTicket + "/comments", Scope: write, Summary: "Add a reply or internal note"}, a.commentTicket},
+		{Route{Method: put, Path: pathTicket + "/csat", Scope: write, Summary: "Record the customer's satisfaction rating"}, a.rateTicket},
+		{Route{Method: get, Path: pathTicket + "/history", Scope: read, Summary: "Get a ticket's audit history"}, a.ticketHistory},
+		{Route{Method: get, Path: "/api/v1/stats", Scope: auth.ScopeStatsRead, Summary: "Aggregate tickets for dashboards"}, a.stats},
+		{Route{Method: post, Path: "/api/v1/imports", Scope: auth.ScopeTicketsImport, Summary: "Import tickets from a CSV or JSON Lines file", MaxBodyBytes: a.cfg.MaxImportBytes}, a.importTickets},
+		{Route{Method: get, Path: pathWebhooks, Scope: hooks, Summary: "List webhook endpoints"}, a.listWebhooks},
+		{Route{Method: post, Path: pathWebhooks, Scope: hooks, Summary: "Create a webhook endpoint"}, a.createWebhook},
+		{Route{Method: get, Path: pathWebhook, Scope: hooks, Summary: "Get a webhook endpoint"}, a.getWebhook},
+		{Route{Method: put, Path: pathWebhook, Scope: hooks, Summary: "Replace a webhook endpoint"}, a.putWebhook},
+		{Route{Method: del, Path: pathWebhook, Scope: hooks, Summary: "Delete a webhook endpoint"}, a.deleteWebhook},
+		{Route{Method: get, Path: pathDeliveries, Scope: hooks, Summary: "List webhook deliveries"}, a.listDeliveries},
+		{Route{Method: post, Path: pathDeliveries + "/:id/redeliver", Scope: hooks, Summary: "Deliver a webhook event again"}, a.redeliver},
+		{Route{Method: get, Path: "/api/v1/sla/policies", Scope: read, Summary: "Get the SLA policies (YAML)"}, a.getSLAPolicies},
+		{Route{Method: put, Path: "/api/v1/sla/policies", Scope: admin, Summary: "Replace the SLA policies (YAML)"}, a.putSLAPolicies},
+		{Route{Method: get, Path: "/api/v1/automation/rules", Scope: read, Summary: "Get the automation rules (YAML)"}, a.getAutomationRules},
+		{Route{Method: put, Path: "/api/v1/automation/rules", Scope: admin, Summary: "Replace the automation rules (YAML)"}, a.putAutomationRules},
+		{Route{Method: get, Path: pathClients, Scope: clients, Summary: "List API clients"}, a.listClients},
+		{Route{Method: post, Path: pathClients, Scope: clients, Summary: "Create an API client"}, a.createClient},
+		{Route{Method: del, Path: pathClients + "/:id", Scope: clients, Summary: "Disable an API client"}, a.disableClient},
+	}
+}
+
+// Routes returns the route table.
+func (a *API) Routes() []Route {
+	eps := a.endpoints()
+	rs := make([]Route, len(eps))
+	for i, e := range eps {
+		rs[i] = e.Route
+	}
+	return rs
+}
+
+// Register adds every route of the table to r, each behind guard(scope).
+func (a *API) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
+	for _, e := range a.endpoints() {
+		r.Handle(e.Method, e.Path, guard(e.Scope), e.handle)
+	}
+}
+
+var _ web.Registrar = (*API)(nil)
