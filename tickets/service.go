@@ -25,6 +25,8 @@ type Store interface {
 	Replace(ctx context.Context, t *Ticket, v Version) (Version, error)
 	Search(ctx context.Context, q Query) (*Page, error)
 	Stats(ctx context.Context, q StatsQuery) (*Stats, error)
+	// Delete removes a ticket for good; ErrNotFound if absent.
+	Delete(ctx context.Context, id string) error
 }
 
 // Sequencer hands out human-readable ticket numbers.
@@ -362,6 +364,16 @@ func (s *Service) enrich(ctx context.Context, t *Ticket) {
 	for k, v := range data {
 		t.Related[k] = v
 	}
+}
+
+// Delete removes a ticket for good, e.g. to honour an erasure request. The
+// audit trail goes with it, so the deletion itself is logged with its actor.
+func (s *Service) Delete(ctx context.Context, id, actor string) error {
+	if err := s.d.Store.Delete(ctx, id); err != nil {
+		return err
+	}
+	s.d.Logger.InfoContext(ctx, "ticket deleted", "ticket_id", id, "actor", actor)
+	return nil
 }
 
 // Get returns a ticket and its version.

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +25,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
 
-	"github.com/switchboard-cc/switchboard/es"
 	"github.com/switchboard-cc/switchboard/es/estest"
 	"github.com/switchboard-cc/switchboard/tickets"
 	"github.com/switchboard-cc/switchboard/tickets/api"
@@ -126,7 +124,7 @@ func New(t testing.TB, o Options) *Env {
 		Log:        logs,
 		tokens:     map[auth.Role]string{},
 	}
-	deps := api.Deps{Tickets: service{svc, ec}}
+	deps := api.Deps{Tickets: svc}
 	if !o.Bare {
 		deps.Webhooks, deps.Importer, deps.Clients = hooks, o.Importer, clients
 		deps.SLA, deps.Automation = slaDocs{e.SLA}, ruleDocs{e.Automation}
@@ -144,23 +142,6 @@ func New(t testing.TB, o Options) *Env {
 	}
 	e.Server, e.Handler = srv, srv.Handler()
 	return e
-}
-
-// service adds Delete to *tickets.Service, which does not have it yet,
-// by deleting the document through the store's index alias.
-//
-// TODO(lead): drop once tickets.Service has Delete(ctx, id, actor).
-type service struct {
-	*tickets.Service
-	ec *es.Client
-}
-
-func (s service) Delete(ctx context.Context, id, _ string) error {
-	err := s.ec.Do(ctx, http.MethodDelete, "/"+s.ec.Name(esstore.TicketsIndex)+"/_doc/"+url.PathEscape(id), nil, nil)
-	if es.StatusOf(err) == http.StatusNotFound {
-		return fmt.Errorf("apitest: delete %s: %w", id, tickets.ErrNotFound)
-	}
-	return err
 }
 
 // clientID is the ID of the test client with role r; its secret is
