@@ -292,7 +292,7 @@ func (s *Service) Create(ctx context.Context, actor string, n NewTicket) (*Ticke
 	if s.d.Automator != nil {
 		var changes []Change
 		changes, notify = s.d.Automator.Apply(EventCreated, t)
-		t.History = append(t.History, changes...)
+		s.recordAutomation(t, changes, t.CreatedAt, actor)
 	}
 	v, err := s.d.Store.Create(ctx, t)
 	if err != nil {
@@ -510,9 +510,8 @@ func (s *Service) Update(ctx context.Context, id string, o UpdateOptions, edit E
 		t.History = append(t.History, changes...)
 		notify := slices.Clone(o.Notify)
 		if s.d.Automator != nil {
-			var auto []Change
 			auto, names := s.d.Automator.Apply(o.Event, t)
-			t.History = append(t.History, auto...)
+			auto = s.recordAutomation(t, auto, now, o.Actor)
 			changes = append(changes, auto...)
 			notify = append(notify, names...)
 		}
@@ -551,6 +550,27 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// recordAutomation stamps the changes automation made and adds them to the
+// history. A rule that changed priority or category changes which SLA
+// policy applies, so the due times are recomputed.
+func (s *Service) recordAutomation(t *Ticket, changes []Change, at time.Time, actor string) []Change {
+	resla := false
+	for i := range changes {
+		if changes[i].At.IsZero() {
+			changes[i].At = at
+		}
+		if changes[i].Actor == "" {
+			changes[i].Actor = actor
+		}
+		resla = resla || changes[i].Field == "priority" || changes[i].Field == "category"
+	}
+	t.History = append(t.History, changes...)
+	if resla && s.d.SLA != nil {
+		s.d.SLA.Apply(t)
+	}
+	return changes
 }
 
 func (s *Service) publish(ctx context.Context, ev Event) {

@@ -1,0 +1,374 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	rungroup "github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/switchboard-cc/switchboard/es/eslog"
+	"github.com/switchboard-cc/switchboard/es/settings"
+	"github.com/switchboard-cc/switchboard/tickets"
+	"github.com/switchboard-cc/switchboard/tickets/api"
+	"github.com/switchboard-cc/switchboard/tickets/automation"
+	"github.com/switchboard-cc/switchboard/tickets/enrich"
+	"github.com/switchboard-cc/switchboard/tickets/esstore"
+	"github.com/switchboard-cc/switchboard/tickets/sla"
+	"github.com/switchboard-cc/switchboard/tickets/webhook"
+	"github.com/switchboard-cc/switchboard/web"
+	"github.com/switchboard-cc/switchboard/web/auth"
+	"github.com/switchboard-cc/switchboard/web/auth/esauth"
+)
+
+// fileConfig is the optional YAML configuration file (--config). Flags and
+// environment variables override the fields they name.
+type fileConfig struct {
+	HTTP struct {
+		Addr          string `yaml:"addr"`
+		PublicURL     string `yaml:"public_url"`
+		MaxBodyBytes  int64  `yaml:"max_body_bytes"`
+		DocsAssetsDir string `yaml:"docs_assets_dir"`
+	} `yaml:"http"`
+	Elasticsearch struct {
+		Replicas       int   `yaml:"replicas"`
+		RefreshOnWrite *bool `yaml:"refresh_on_write"`
+	} `yaml:"elasticsearch"`
+	Auth struct {
+		TokenTTL time.Duration `yaml:"token_ttl"`
+	} `yaml:"auth"`
+	SLA struct {
+		// PoliciesFile seeds the policies on first start; afterwards the
+		// copy in Elasticsearch (editable through the API) is in force.
+		PoliciesFile    string        `yaml:"policies_file"`
+		MonitorInterval time.Duration `yaml:"monitor_interval"`
+	} `yaml:"sla"`
+	Automation struct {
+		RulesFile string `yaml:"rules_file"`
+	} `yaml:"automation"`
+	Webhooks webhook.Config `yaml:"webhooks"`
+	// CRM enrichment is on when crm.url is set.
+	CRM  enrich.Config `yaml:"crm"`
+	Logs struct {
+		ShipToES      *bool `yaml:"ship_to_elasticsearch"`
+		RetentionDays int   `yaml:"retention_days"`
+	} `yaml:"logs"`
+	// SettingsReload is how often replicas pick up settings changed
+	// through another replica's API.
+	SettingsReload time.Duration `yaml:"settings_reload"`
+}
+
+func loadFileConfig(path string) (fileConfig, error) {
+	var fc fileConfig
+	if path == "" {
+		return fc, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fc, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil {
+		return fc, fmt.Errorf("config %s: %w", path, err)
+	}
+	return fc, nil
+}
+
+type serveFlags struct {
+	configPath string
+	addr       string
+	publicURL  string
+	replicas   int
+	esWait     time.Duration
+}
+
+func newServe(g *globals) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Switchboard server",
+		Long: `Run the Switchboard server: the REST API with its docs and metrics, the SLA
+monitor, webhook deliveries and log shipping, on the Elasticsearch cluster
+named by --es-url. The first start against an empty cluster creates the
+indices and an admin API client, whose secret is printed once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.configPath, "config", env("SWITCHBOARD_CONFIG", ""), "YAML configuration file (env SWITCHBOARD_CONFIG)")
+	fl.StringVar(&f.addr, "addr", env("SWITCHBOARD_ADDR", ""), "HTTP listen address (env SWITCHBOARD_ADDR; default 127.0.0.1:8080)")
+	fl.StringVar(&f.publicURL, "public-url", env("SWITCHBOARD_PUBLIC_URL", ""), "URL clients use to reach the server, when behind a proxy")
+	fl.IntVar(&f.replicas, "es-replicas", -1, "number_of_replicas for Switchboard's indices (default 0; set 1+ on a cluster)")
+	fl.DurationVar(&f.esWait, "es-wait", 2*time.Minute, "how long to wait for Elasticsearch to answer at start")
+	return cmd
+}
+
+func serve(ctx context.Context, g *globals, f serveFlags) error {
+	base, err := g.logHandler()
+	if err != nil {
+		return err
+	}
+	log := slog.New(base)
+	fc, err := loadFileConfig(f.configPath)
+	if err != nil {
+		return err
+	}
+	c, err := g.connect(ctx, log, f.esWait)
+	if err != nil {
+		return err
+	}
+
+	// Logs: ship the service's own logs to Elasticsearch for AIOps.
+	var shipper *eslog.Shipper
+	if fc.Logs.ShipToES == nil || *fc.Logs.ShipToES {
+		shipper = eslog.New(c, eslog.Config{Service: "switchboard", RetentionDays: fc.Logs.RetentionDays})
+		if err := shipper.Setup(ctx); err != nil {
+			return err
+		}
+		log = slog.New(shipper.Handler(base))
+	}
+	// Packages tag their own records with a component; cmd tags its own.
+	mainLog := log.With("component", "switchboard")
+
+	// Storage.
+	storeCfg := esstore.DefaultConfig()
+	// Writes do not wait for a refresh: a ticket is readable by id at once
+	// and searchable within the refresh interval (1 s), and a waiting write
+	// costs up to that second (see docs/configuration.md).
+	storeCfg.RefreshOnWrite = false
+	storeCfg.Replicas = fc.Elasticsearch.Replicas
+	if f.replicas >= 0 {
+		storeCfg.Replicas = f.replicas
+	}
+	if fc.Elasticsearch.RefreshOnWrite != nil {
+		storeCfg.RefreshOnWrite = *fc.Elasticsearch.RefreshOnWrite
+	}
+	store := esstore.New(c, storeCfg, log.With("component", "esstore"))
+	st := settings.New(c)
+	clients := esauth.New(c)
+	webhooks, err := webhook.New(c, fc.Webhooks, webhook.Deps{Logger: log})
+	if err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
+	indices := append(store.Indices(), st.Index(), clients.Index())
+	indices = append(indices, webhooks.Indices()...)
+	if err := c.Ensure(ctx, mainLog, indices...); err != nil {
+		return err
+	}
+	if err := store.Setup(ctx); err != nil {
+		return err
+	}
+
+	// Settings shared by all replicas: SLA policies and automation rules.
+	slaHolder := sla.NewHolder(nil)
+	slaDoc, err := newSyncedDoc(ctx, st, "tickets.sla-policies", fc.SLA.PoliciesFile, sla.DefaultYAML(),
+		func(b []byte) error {
+			p, err := sla.Parse(b)
+			if err != nil {
+				return err
+			}
+			return slaHolder.ApplyConfig(p)
+		}, mainLog)
+	if err != nil {
+		return fmt.Errorf("sla policies: %w", err)
+	}
+	rulesHolder := automation.NewHolder(nil)
+	rulesDoc, err := newSyncedDoc(ctx, st, "tickets.automation-rules", fc.Automation.RulesFile, automation.DefaultYAML(),
+		func(b []byte) error {
+			r, err := automation.Parse(b)
+			if err != nil {
+				return err
+			}
+			return rulesHolder.ApplyConfig(r)
+		}, mainLog)
+	if err != nil {
+		return fmt.Errorf("automation rules: %w", err)
+	}
+
+	var enricher tickets.Enricher
+	if fc.CRM.URL != "" {
+		conn, err := enrich.New(fc.CRM, enrich.Deps{Logger: log})
+		if err != nil {
+			return fmt.Errorf("crm: %w", err)
+		}
+		enricher = conn
+	}
+
+	svc, err := tickets.New(tickets.DefaultConfig(), tickets.Deps{
+		Store: store, Sequencer: store, SLA: slaHolder, Automator: rulesHolder,
+		Enricher: enricher, Publisher: webhooks,
+		Logger: log.With("component", "tickets"), NewID: newID,
+	})
+	if err != nil {
+		return err
+	}
+	monitor, err := sla.NewMonitor(sla.MonitorConfig{Interval: fc.SLA.MonitorInterval}, sla.MonitorDeps{
+		Finder: store, Updater: svc, Policies: slaHolder, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+
+	// Authentication.
+	key, err := signingKey(ctx, st)
+	if err != nil {
+		return err
+	}
+	issuer, err := auth.NewIssuer(auth.Config{SigningKey: key, Issuer: "switchboard", Audience: "switchboard", TTL: fc.Auth.TokenTTL}, clients, nil)
+	if err != nil {
+		return err
+	}
+	secret, created, err := auth.EnsureAdmin(ctx, clients, mainLog)
+	if err != nil {
+		return err
+	}
+
+	// HTTP.
+	ticketAPI, err := api.New(api.DefaultConfig(), api.Deps{
+		Tickets:    svc,
+		Webhooks:   webhooks,
+		SLA:        slaPolicies{slaDoc},
+		Automation: automationRules{rulesDoc},
+		Importer:   &apiImporter{svc: svc, store: store, sla: slaHolder, log: log},
+		Clients:    clients,
+	})
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if shipper != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_logs_dropped_total",
+			Help: "Log records not shipped to Elasticsearch because it was unreachable or slow.",
+		}, func() float64 { return float64(shipper.Dropped()) }))
+	}
+	webCfg := web.DefaultConfig()
+	webCfg.Addr = firstNonEmpty(f.addr, fc.HTTP.Addr, webCfg.Addr)
+	webCfg.PublicURL = firstNonEmpty(f.publicURL, fc.HTTP.PublicURL)
+	webCfg.DocsAssetsDir = fc.HTTP.DocsAssetsDir
+	if fc.HTTP.MaxBodyBytes > 0 {
+		webCfg.MaxBodyBytes = fc.HTTP.MaxBodyBytes
+	}
+	gin.SetMode(gin.ReleaseMode)
+	srv, err := web.New(webCfg, web.Deps{
+		Logger: log, Registry: reg, Issuer: issuer,
+		Ready: c.Ping, APIs: []web.Registrar{ticketAPI},
+	})
+	if err != nil {
+		return err
+	}
+
+	printBanner(g, webCfg, created, secret)
+
+	// Every long-running part in one group: when one stops, all stop.
+	var group rungroup.Group
+	add := func(name string, fn func(context.Context) error) {
+		ctx, cancel := context.WithCancel(ctx)
+		group.Add(func() error {
+			if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		}, func(error) { cancel() })
+	}
+	add("http", srv.Run)
+	add("sla monitor", monitor.Run)
+	add("webhooks", webhooks.Run)
+	reload := fc.SettingsReload
+	if reload <= 0 {
+		reload = 30 * time.Second
+	}
+	add("settings reload", func(ctx context.Context) error {
+		return reloadLoop(ctx, reload, mainLog, slaDoc, rulesDoc)
+	})
+	// Stop when the process is signalled (ctx done).
+	add("signal", func(ctx context.Context) error { <-ctx.Done(); return nil })
+	if shipper != nil {
+		// The shipper stops with the others and flushes what they logged.
+		add("log shipper", shipper.Run)
+	}
+	mainLog.Info("switchboard started", "addr", webCfg.Addr, "es", strings.Join(g.esConfig().URLs, ","), "prefix", g.indexPrefix)
+	err = group.Run()
+	mainLog.Info("switchboard stopped", "err", err)
+	return err
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// signingKey returns the JWT signing key: SWITCHBOARD_JWT_KEY when the
+// operator keeps it elsewhere, else the deployment's key in Elasticsearch.
+func signingKey(ctx context.Context, st *settings.Store) ([]byte, error) {
+	if v := os.Getenv("SWITCHBOARD_JWT_KEY"); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) < 32 {
+			return nil, errors.New("SWITCHBOARD_JWT_KEY must be at least 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)")
+		}
+		return key, nil
+	}
+	return esauth.SigningKey(ctx, st)
+}
+
+func printBanner(g *globals, cfg web.Config, created bool, secret string) {
+	base := cfg.PublicURL
+	if base == "" {
+		base = "http://" + cfg.Addr
+	}
+	w := g.stdout
+	fmt.Fprintf(w, "\nSwitchboard is running.\n")
+	fmt.Fprintf(w, "  API:      %s/api/v1\n", base)
+	fmt.Fprintf(w, "  API docs: %s/docs  (OpenAPI: %s/openapi.json)\n", base, base)
+	fmt.Fprintf(w, "  Metrics:  %s/metrics\n", base)
+	fmt.Fprintf(w, "  Health:   %s/healthz, %s/readyz\n", base, base)
+	if created {
+		fmt.Fprintf(w, "\nAn admin API client was created. Its secret is shown only this once; store it now:\n")
+		fmt.Fprintf(w, "  client_id:     %s\n  client_secret: %s\n", auth.AdminClientID, secret)
+		fmt.Fprintf(w, "Get a token with:\n  curl -s -u %s:%s -d grant_type=client_credentials %s/oauth/token\n", auth.AdminClientID, secret, base)
+	} else {
+		fmt.Fprintf(w, "\nThe admin API client exists (its secret was shown on the first start).\n")
+		fmt.Fprintf(w, "Create more clients with: switchboard clients create --name NAME --role ROLE\n")
+	}
+	fmt.Fprintln(w)
+}
+
+// reloadLoop re-reads shared settings so that a change made through one
+// replica's API reaches every replica.
+func reloadLoop(ctx context.Context, every time.Duration, log *slog.Logger, docs ...*syncedDoc) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			for _, d := range docs {
+				if err := d.reload(ctx); err != nil {
+					log.WarnContext(ctx, "settings reload failed; keeping the settings in force", "key", d.key, "err", err)
+				}
+			}
+		}
+	}
+}
