@@ -144,24 +144,27 @@ func (s *Store) exists(ctx context.Context, id string) (bool, error) {
 func (s *Store) CreateMany(ctx context.Context, ts []*tickets.Ticket) ([]error, error) {
 	errs := make([]error, len(ts))
 	var body bytes.Buffer
+	body.Grow(len(ts) * 2048)
+	// Encode straight into the one body: imports spend most of their client
+	// CPU here, and on a small machine that CPU is taken from Elasticsearch.
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	index, _ := json.Marshal(s.tickets)
 	var sent []int // positions in ts of the actions in body, in order
 	for i, t := range ts {
 		if t == nil || t.ID == "" {
 			errs[i] = invalid(fmt.Sprintf("tickets[%d].id", i), "is required")
 			continue
 		}
-		meta, err := json.Marshal(map[string]any{"create": map[string]any{"_index": s.tickets, "_id": t.ID}})
-		if err != nil {
-			return nil, fmt.Errorf("esstore: create many: %w", err)
-		}
-		src, err := json.Marshal(newDoc(t))
-		if err != nil {
+		id, _ := json.Marshal(t.ID)
+		body.WriteString(`{"create":{"_index":`)
+		body.Write(index)
+		body.WriteString(`,"_id":`)
+		body.Write(id)
+		body.WriteString("}}\n")
+		if err := enc.Encode(newDoc(t)); err != nil { // Encode ends with '\n'
 			return nil, fmt.Errorf("esstore: create many: encode %s: %w", t.ID, err)
 		}
-		body.Write(meta)
-		body.WriteByte('\n')
-		body.Write(src)
-		body.WriteByte('\n')
 		sent = append(sent, i)
 	}
 	if len(sent) == 0 {
