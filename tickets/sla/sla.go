@@ -65,6 +65,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/tickets/yamldoc"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchboard-cc/switchboard/tickets"
@@ -200,39 +202,13 @@ func (p *Policies) Validate() error {
 	return nil
 }
 
-// ParseError lists every problem found in a policies document, each with
-// its line. It wraps tickets.ErrInvalid, so the API answers 400.
-type ParseError struct {
-	Problems []Problem
-}
+// ParseError lists every problem found in a document, each with its line.
+// It wraps tickets.ErrInvalid, so the API answers 400.
+type ParseError = yamldoc.ParseError
 
 // Problem is one mistake in a document; Line is 0 when it has no single
-// line (the YAML library's own messages carry theirs in Message).
-type Problem struct {
-	Line    int    `json:"line,omitempty"`
-	Message string `json:"message"`
-}
-
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString("sla: invalid policies")
-	for _, p := range e.Problems {
-		if p.Line > 0 {
-			fmt.Fprintf(&b, "; line %d: %s", p.Line, p.Message)
-		} else {
-			fmt.Fprintf(&b, "; %s", p.Message)
-		}
-	}
-	return b.String()
-}
-
-// Unwrap makes errors.Is(err, tickets.ErrInvalid) hold.
-func (e *ParseError) Unwrap() error { return tickets.ErrInvalid }
-
-// ProblemExtensions lists the problems in an HTTP problem body.
-func (e *ParseError) ProblemExtensions() map[string]any {
-	return map[string]any{"problems": e.Problems}
-}
+// line.
+type Problem = yamldoc.Problem
 
 // Parse reads a policies document (see the package doc) and validates it,
 // reporting every problem with its line.
@@ -242,11 +218,11 @@ func Parse(data []byte) (*Policies, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &ParseError{Problems: []Problem{{Message: "empty document"}}}
+			return nil, &ParseError{Doc: "sla: invalid policies", Problems: []Problem{{Message: "empty document"}}}
 		}
-		return nil, &ParseError{Problems: yamlProblems(err)}
+		return nil, &ParseError{Doc: "sla: invalid policies", Problems: yamldoc.Problems(err)}
 	}
-	pe := &ParseError{}
+	pe := &ParseError{Doc: "sla: invalid policies"}
 	add := func(line int, format string, args ...any) {
 		pe.Problems = append(pe.Problems, Problem{Line: line, Message: fmt.Sprintf(format, args...)})
 	}
@@ -256,7 +232,7 @@ func Parse(data []byte) (*Policies, error) {
 	for _, name := range names {
 		rc := raw.Calendars[name]
 		if name == AlwaysOpen {
-			add(rc.line, "calendar %q is built in and cannot be redefined", name)
+			add(rc.Line, "calendar %q is built in and cannot be redefined", name)
 			continue
 		}
 		if c := rc.build(name, add); c != nil {
@@ -269,78 +245,78 @@ func Parse(data []byte) (*Policies, error) {
 	}
 	seen := map[string]int{}
 	for _, rp := range raw.Policies {
-		line := rp.line
-		pol := Policy{Name: rp.Name.v}
+		line := rp.Line
+		pol := Policy{Name: rp.Name.V}
 		switch {
 		case pol.Name == "":
 			add(line, "policy without a name")
 		case seen[pol.Name] > 0:
-			add(rp.Name.line, "duplicate policy name %q (first defined on line %d)", pol.Name, seen[pol.Name])
+			add(rp.Name.Line, "duplicate policy name %q (first defined on line %d)", pol.Name, seen[pol.Name])
 		default:
-			seen[pol.Name] = rp.Name.line
+			seen[pol.Name] = rp.Name.Line
 		}
 		for _, pr := range rp.Match.Priority {
-			if !tickets.Priority(pr.v).Valid() {
-				add(pr.line, "policy %q: unknown priority %q (want low, normal, high or urgent)", pol.Name, pr.v)
+			if !tickets.Priority(pr.V).Valid() {
+				add(pr.Line, "policy %q: unknown priority %q (want low, normal, high or urgent)", pol.Name, pr.V)
 			}
-			pol.Match.Priority = append(pol.Match.Priority, tickets.Priority(pr.v))
+			pol.Match.Priority = append(pol.Match.Priority, tickets.Priority(pr.V))
 		}
 		for _, ch := range rp.Match.Channel {
-			if !tickets.Channel(ch.v).Valid() {
-				add(ch.line, "policy %q: unknown channel %q (want voice, chat, email, social or api)", pol.Name, ch.v)
+			if !tickets.Channel(ch.V).Valid() {
+				add(ch.Line, "policy %q: unknown channel %q (want voice, chat, email, social or api)", pol.Name, ch.V)
 			}
-			pol.Match.Channel = append(pol.Match.Channel, tickets.Channel(ch.v))
+			pol.Match.Channel = append(pol.Match.Channel, tickets.Channel(ch.V))
 		}
 		for _, c := range rp.Match.Category {
-			if strings.TrimSpace(c.v) == "" {
-				add(c.line, "policy %q: empty category", pol.Name)
+			if strings.TrimSpace(c.V) == "" {
+				add(c.Line, "policy %q: empty category", pol.Name)
 			}
-			pol.Match.Category = append(pol.Match.Category, c.v)
+			pol.Match.Category = append(pol.Match.Category, c.V)
 		}
-		calName := rp.Calendar.v
+		calName := rp.Calendar.V
 		if calName == "" {
 			calName = AlwaysOpen
 		}
 		if c, ok := p.Calendars[calName]; ok {
 			pol.Calendar = c
 		} else if _, defined := raw.Calendars[calName]; !defined {
-			add(rp.Calendar.line, "policy %q: unknown calendar %q", pol.Name, calName)
+			add(rp.Calendar.Line, "policy %q: unknown calendar %q", pol.Name, calName)
 		}
 		for _, f := range []struct {
 			name string
-			raw  at[string]
+			raw  yamldoc.At[string]
 			dst  *time.Duration
 		}{
 			{"first_response", rp.FirstResponse, &pol.FirstResponse},
 			{"resolution", rp.Resolution, &pol.Resolution},
 		} {
-			if f.raw.v == "" {
+			if f.raw.V == "" {
 				continue
 			}
-			d, err := ParseDuration(f.raw.v)
+			d, err := ParseDuration(f.raw.V)
 			if err != nil {
-				add(f.raw.line, "policy %q: %s: %v", pol.Name, f.name, err)
+				add(f.raw.Line, "policy %q: %s: %v", pol.Name, f.name, err)
 			}
 			*f.dst = d
 		}
-		if rp.FirstResponse.v == "" && rp.Resolution.v == "" {
+		if rp.FirstResponse.V == "" && rp.Resolution.V == "" {
 			add(line, "policy %q needs first_response, resolution or both", pol.Name)
 		}
 		p.Policies = append(p.Policies, pol)
 	}
 	if n := len(raw.Policies); n > 0 {
 		if last := raw.Policies[n-1]; !p.Policies[n-1].Match.All() {
-			add(last.line, "the last policy %q must match every ticket (`match: {}`), so that every ticket gets an SLA", last.Name.v)
+			add(last.Line, "the last policy %q must match every ticket (`match: {}`), so that every ticket gets an SLA", last.Name.V)
 		}
 	}
 
 	if e := raw.Escalation; e != nil {
 		p.Escalation.RaisePriority = e.RaisePriority
 		for _, n := range e.Notify {
-			if strings.TrimSpace(n.v) == "" {
-				add(n.line, "escalation: empty notify name")
+			if strings.TrimSpace(n.V) == "" {
+				add(n.Line, "escalation: empty notify name")
 			}
-			p.Escalation.Notify = append(p.Escalation.Notify, n.v)
+			p.Escalation.Notify = append(p.Escalation.Notify, n.V)
 		}
 	}
 
@@ -348,74 +324,9 @@ func Parse(data []byte) (*Policies, error) {
 		return nil, pe
 	}
 	if err := p.Validate(); err != nil {
-		return nil, &ParseError{Problems: []Problem{{Message: err.Error()}}}
+		return nil, &ParseError{Doc: "sla: invalid policies", Problems: []Problem{{Message: err.Error()}}}
 	}
 	return p, nil
-}
-
-// yamlProblems turns the YAML library's error, which may list several
-// lines, into problems.
-func yamlProblems(err error) []Problem {
-	var le *lineError
-	if errors.As(err, &le) {
-		return []Problem{{Line: le.line, Message: le.msg}}
-	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		out := make([]Problem, len(te.Errors))
-		for i, e := range te.Errors {
-			out[i] = lineProblem(e)
-		}
-		return out
-	}
-	return []Problem{lineProblem(err.Error())}
-}
-
-// lineProblem moves the "line N: " the YAML library puts in its messages
-// into Problem.Line.
-func lineProblem(msg string) Problem {
-	rest := strings.TrimPrefix(msg, "yaml: ")
-	var line int
-	if _, err := fmt.Sscanf(rest, "line %d:", &line); err == nil && line > 0 {
-		_, after, _ := strings.Cut(rest, ":")
-		return Problem{Line: line, Message: strings.TrimSpace(after)}
-	}
-	return Problem{Message: msg}
-}
-
-// lineError is a problem found while decoding, with its line.
-type lineError struct {
-	line int
-	msg  string
-}
-
-func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
-
-// at is a YAML value with the line it was written on, for error messages.
-type at[T any] struct {
-	v    T
-	line int
-}
-
-func (a *at[T]) UnmarshalYAML(n *yaml.Node) error {
-	a.line = n.Line
-	return n.Decode(&a.v)
-}
-
-// knownKeys rejects mapping keys outside allowed. The decoder's own
-// KnownFields check does not reach into types with an UnmarshalYAML
-// method, which the raw types need to learn their line.
-func knownKeys(n *yaml.Node, what string, allowed ...string) error {
-	if n.Kind != yaml.MappingNode {
-		return &lineError{n.Line, what + " must be a mapping"}
-	}
-	for i := 0; i < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if !slices.Contains(allowed, k.Value) {
-			return &lineError{k.Line, fmt.Sprintf("unknown key %q in %s (want %s)", k.Value, what, strings.Join(allowed, ", "))}
-		}
-	}
-	return nil
 }
 
 type rawFile struct {
@@ -425,7 +336,7 @@ type rawFile struct {
 }
 
 func (f *rawFile) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "the policies document", "calendars", "policies", "escalation"); err != nil {
+	if err := yamldoc.KnownKeys(n, "the policies document", "calendars", "policies", "escalation"); err != nil {
 		return err
 	}
 	type plain rawFile
@@ -440,7 +351,7 @@ func (f *rawFile) UnmarshalYAML(n *yaml.Node) error {
 		cals := n.Content[i+1]
 		for j := 0; j+1 < len(cals.Content); j += 2 {
 			if rc := f.Calendars[cals.Content[j].Value]; rc != nil {
-				rc.line = cals.Content[j].Line
+				rc.Line = cals.Content[j].Line
 			}
 		}
 	}
@@ -448,20 +359,20 @@ func (f *rawFile) UnmarshalYAML(n *yaml.Node) error {
 }
 
 type rawCalendar struct {
-	line     int
-	TimeZone at[string]            `yaml:"timezone"`
-	Always   bool                  `yaml:"24x7"`
-	Hours    map[string]at[string] `yaml:"hours"`
-	Holidays []at[string]          `yaml:"holidays"`
-	Workdays map[string]at[string] `yaml:"workdays"`
+	Line     int
+	TimeZone yamldoc.At[string]            `yaml:"timezone"`
+	Always   bool                          `yaml:"24x7"`
+	Hours    map[string]yamldoc.At[string] `yaml:"hours"`
+	Holidays []yamldoc.At[string]          `yaml:"holidays"`
+	Workdays map[string]yamldoc.At[string] `yaml:"workdays"`
 }
 
 func (c *rawCalendar) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "a calendar", "timezone", "24x7", "hours", "holidays", "workdays"); err != nil {
+	if err := yamldoc.KnownKeys(n, "a calendar", "timezone", "24x7", "hours", "holidays", "workdays"); err != nil {
 		return err
 	}
 	type plain rawCalendar
-	c.line = n.Line
+	c.Line = n.Line
 	return n.Decode((*plain)(c))
 }
 
@@ -472,16 +383,16 @@ func (rc *rawCalendar) build(name string, add func(int, string, ...any)) *Calend
 	ok := true
 	bad := func(line int, format string, args ...any) {
 		if line == 0 {
-			line = rc.line
+			line = rc.Line
 		}
 		add(line, "calendar %q: "+format, append([]any{name}, args...)...)
 		ok = false
 	}
-	switch tz := rc.TimeZone.v; {
+	switch tz := rc.TimeZone.V; {
 	case tz != "":
 		loc, err := time.LoadLocation(tz)
 		if err != nil {
-			bad(rc.TimeZone.line, "unknown time zone %q", tz)
+			bad(rc.TimeZone.Line, "unknown time zone %q", tz)
 		} else {
 			c.loc = loc
 		}
@@ -500,12 +411,12 @@ func (rc *rawCalendar) build(name string, add func(int, string, ...any)) *Calend
 		h := rc.Hours[key]
 		wd, known := weekdayOf(key)
 		if !known {
-			bad(h.line, "unknown day %q in hours (want mon, tue, wed, thu, fri, sat or sun)", key)
+			bad(h.Line, "unknown day %q in hours (want mon, tue, wed, thu, fri, sat or sun)", key)
 			continue
 		}
-		spans, err := parseHours(h.v)
+		spans, err := parseHours(h.V)
 		if err != nil {
-			bad(h.line, "%s: %v", key, err)
+			bad(h.Line, "%s: %v", key, err)
 			continue
 		}
 		c.week[wd] = spans
@@ -514,9 +425,9 @@ func (rc *rawCalendar) build(name string, add func(int, string, ...any)) *Calend
 		bad(0, "is never open: give hours for at least one day, or 24x7: true")
 	}
 	for _, h := range rc.Holidays {
-		d, err := parseDay(h.v)
+		d, err := parseDay(h.V)
 		if err != nil {
-			bad(h.line, "holidays: %v", err)
+			bad(h.Line, "holidays: %v", err)
 			continue
 		}
 		if c.holidays == nil {
@@ -528,12 +439,12 @@ func (rc *rawCalendar) build(name string, add func(int, string, ...any)) *Calend
 		h := rc.Workdays[key]
 		d, err := parseDay(key)
 		if err != nil {
-			bad(h.line, "workdays: %v", err)
+			bad(h.Line, "workdays: %v", err)
 			continue
 		}
-		spans, err := parseHours(h.v)
+		spans, err := parseHours(h.V)
 		if err != nil {
-			bad(h.line, "workdays: %s: %v", key, err)
+			bad(h.Line, "workdays: %s: %v", key, err)
 			continue
 		}
 		if c.workdays == nil {
@@ -550,31 +461,31 @@ func (rc *rawCalendar) build(name string, add func(int, string, ...any)) *Calend
 }
 
 type rawPolicy struct {
-	line          int
-	Name          at[string] `yaml:"name"`
-	Match         rawMatch   `yaml:"match"`
-	Calendar      at[string] `yaml:"calendar"`
-	FirstResponse at[string] `yaml:"first_response"`
-	Resolution    at[string] `yaml:"resolution"`
+	Line          int
+	Name          yamldoc.At[string] `yaml:"name"`
+	Match         rawMatch           `yaml:"match"`
+	Calendar      yamldoc.At[string] `yaml:"calendar"`
+	FirstResponse yamldoc.At[string] `yaml:"first_response"`
+	Resolution    yamldoc.At[string] `yaml:"resolution"`
 }
 
 func (p *rawPolicy) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "a policy", "name", "match", "calendar", "first_response", "resolution"); err != nil {
+	if err := yamldoc.KnownKeys(n, "a policy", "name", "match", "calendar", "first_response", "resolution"); err != nil {
 		return err
 	}
 	type plain rawPolicy
-	p.line = n.Line
+	p.Line = n.Line
 	return n.Decode((*plain)(p))
 }
 
 type rawMatch struct {
-	Priority []at[string] `yaml:"priority"`
-	Category []at[string] `yaml:"category"`
-	Channel  []at[string] `yaml:"channel"`
+	Priority []yamldoc.At[string] `yaml:"priority"`
+	Category []yamldoc.At[string] `yaml:"category"`
+	Channel  []yamldoc.At[string] `yaml:"channel"`
 }
 
 func (m *rawMatch) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "match", "priority", "category", "channel"); err != nil {
+	if err := yamldoc.KnownKeys(n, "match", "priority", "category", "channel"); err != nil {
 		return err
 	}
 	type plain rawMatch
@@ -582,12 +493,12 @@ func (m *rawMatch) UnmarshalYAML(n *yaml.Node) error {
 }
 
 type rawEscalation struct {
-	RaisePriority bool         `yaml:"raise_priority"`
-	Notify        []at[string] `yaml:"notify"`
+	RaisePriority bool                 `yaml:"raise_priority"`
+	Notify        []yamldoc.At[string] `yaml:"notify"`
 }
 
 func (e *rawEscalation) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "escalation", "raise_priority", "notify"); err != nil {
+	if err := yamldoc.KnownKeys(n, "escalation", "raise_priority", "notify"); err != nil {
 		return err
 	}
 	type plain rawEscalation
