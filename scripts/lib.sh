@@ -39,6 +39,11 @@ ORT_LIB="$ORT_DIR/libonnxruntime.so.1"
 # Debian packages the product needs at runtime / in tests.
 SB_APT_PACKAGES=(espeak-ng sox sip-tester wrk)
 
+# Swagger UI for /docs, served by the binary itself (no CDN needed).
+SWAGGER_VERSION="5.17.14"
+SWAGGER_TGZ_SHA256="c57badf459aa6e65cc036b3862d0502a63f9a22546407ffcb0e64f85f816bb28"
+SWAGGER_DIR="$SB_CACHE/swagger-ui/$SWAGGER_VERSION"
+
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$SB_CACHE/pip}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -366,6 +371,36 @@ es_stop() {
 # ---------------------------------------------------------------------------
 # ONNX Runtime
 # ---------------------------------------------------------------------------
+
+# swagger_download -- ensure $SWAGGER_DIR holds swagger-ui.css and
+# swagger-ui-bundle.js from the npm package swagger-ui-dist (sha256-checked).
+swagger_download() {
+  if [[ -f "$SWAGGER_DIR/swagger-ui.css" && -f "$SWAGGER_DIR/swagger-ui-bundle.js" ]]; then
+    return 0
+  fi
+  need_cmd npm tar sha256sum
+  local tgz="swagger-ui-dist-$SWAGGER_VERSION.tgz" tmp
+  mkdir -p "$SB_CACHE"
+  tmp="$(mktemp -d "$SB_CACHE/tmp-swagger.XXXXXX")"
+  say "downloading Swagger UI $SWAGGER_VERSION (swagger-ui-dist from npm)..."
+  (cd "$tmp" && npm pack --silent --ignore-scripts --loglevel=error \
+    --cache "$tmp/npm-cache" "swagger-ui-dist@$SWAGGER_VERSION" >/dev/null) || {
+    rm -rf "$tmp"
+    die "npm pack swagger-ui-dist@$SWAGGER_VERSION failed"
+  }
+  if [[ "$(sha256_of "$tmp/$tgz")" != "$SWAGGER_TGZ_SHA256" ]]; then
+    rm -rf "$tmp"
+    die "sha256 mismatch for $tgz (expected $SWAGGER_TGZ_SHA256)"
+  fi
+  tar -xzf "$tmp/$tgz" -C "$tmp" package/swagger-ui.css package/swagger-ui-bundle.js || {
+    rm -rf "$tmp"
+    die "could not extract Swagger UI from $tgz"
+  }
+  mkdir -p "$SWAGGER_DIR"
+  mv -f "$tmp/package/swagger-ui.css" "$tmp/package/swagger-ui-bundle.js" "$SWAGGER_DIR/"
+  rm -rf "$tmp"
+  say "Swagger UI $SWAGGER_VERSION installed at ${SWAGGER_DIR#"$SB_ROOT"/}"
+}
 
 # ort_download -- ensure $ORT_LIB (ONNX Runtime shared library, linux x64)
 ort_download() {

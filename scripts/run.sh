@@ -27,6 +27,7 @@ bash "$SB_ROOT/scripts/setup.sh"
 [[ -x "$SB_BIN" ]] || die "${SB_BIN#"$SB_ROOT"/} was not built (does cmd/switchboard exist?)"
 
 export ONNXRUNTIME_LIB="$ORT_LIB"
+export SWITCHBOARD_DOCS_ASSETS_DIR="$SWAGGER_DIR"
 mkdir -p "$SB_DATA"
 
 server_pid=""

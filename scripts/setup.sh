@@ -12,6 +12,7 @@ cd "$SB_ROOT"
 apt_ensure "${SB_APT_PACKAGES[@]}"
 es_download
 ort_download
+swagger_download
 venv_ensure
 
 go_env_setup # Go modules are fetched by `go build` (never touches go.mod/go.sum)

@@ -72,7 +72,7 @@ stored are skipped, none is duplicated.`,
 	f.StringVar(&cfg.RejectsPath, "rejects", "", "where to write the rejection report (default FILE.rejects.csv)")
 	f.BoolVar(&cfg.DryRun, "dry-run", false, "validate everything and write the rejection report, store nothing")
 	f.IntVar(&cfg.BatchSize, "batch-size", 1000, "tickets per bulk request")
-	f.IntVar(&cfg.Writers, "writers", 2, "bulk requests in flight at once")
+	f.IntVar(&cfg.Writers, "writers", 3, "bulk requests in flight at once")
 	f.DurationVar(&cfg.RetryFor, "retry-for", 2*time.Minute, "how long to keep retrying while Elasticsearch is unavailable")
 	f.StringVar(&cfg.Actor, "actor", "import", "name recorded in each imported ticket's history")
 	f.BoolVar(&cfg.ForceProgress, "progress", false, "show the progress bar even when stderr is not a terminal")

@@ -92,6 +92,7 @@ type serveFlags struct {
 	publicURL  string
 	replicas   int
 	esWait     time.Duration
+	docsAssets string
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -113,6 +114,7 @@ indices and an admin API client, whose secret is printed once.`,
 	fl.StringVar(&f.addr, "addr", env("SWITCHBOARD_ADDR", ""), "HTTP listen address (env SWITCHBOARD_ADDR; default 127.0.0.1:8080)")
 	fl.StringVar(&f.publicURL, "public-url", env("SWITCHBOARD_PUBLIC_URL", ""), "URL clients use to reach the server, when behind a proxy")
 	fl.IntVar(&f.replicas, "es-replicas", -1, "number_of_replicas for Switchboard's indices (default 0; set 1+ on a cluster)")
+	fl.StringVar(&f.docsAssets, "docs-assets-dir", env("SWITCHBOARD_DOCS_ASSETS_DIR", ""), "directory with swagger-ui-dist's swagger-ui.css and swagger-ui-bundle.js, to serve /docs without a CDN (make run sets it)")
 	fl.DurationVar(&f.esWait, "es-wait", 2*time.Minute, "how long to wait for Elasticsearch to answer at start")
 	return cmd
 }
@@ -209,7 +211,7 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	}
 
 	svc, err := tickets.New(tickets.DefaultConfig(), tickets.Deps{
-		Store: store, Sequencer: store, SLA: slaHolder, Automator: rulesHolder,
+		Store: store, Sequencer: tickets.NewBlockSequencer(store, 20), SLA: slaHolder, Automator: rulesHolder,
 		Enricher: enricher, Publisher: webhooks,
 		Logger: log.With("component", "tickets"), NewID: newID,
 	})
@@ -260,7 +262,7 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	webCfg := web.DefaultConfig()
 	webCfg.Addr = firstNonEmpty(f.addr, fc.HTTP.Addr, webCfg.Addr)
 	webCfg.PublicURL = firstNonEmpty(f.publicURL, fc.HTTP.PublicURL)
-	webCfg.DocsAssetsDir = fc.HTTP.DocsAssetsDir
+	webCfg.DocsAssetsDir = firstNonEmpty(f.docsAssets, fc.HTTP.DocsAssetsDir)
 	if fc.HTTP.MaxBodyBytes > 0 {
 		webCfg.MaxBodyBytes = fc.HTTP.MaxBodyBytes
 	}

@@ -3,9 +3,9 @@
 // the import can be compared with Elasticsearch's own bulk rate.
 //
 //	benchtool gen-csv N FILE           write N generated legacy tickets
-//	benchtool dump-ndjson URL INDEX DIR    write INDEX's documents as bulk
-//	                                   files of 1000 create actions each,
-//	                                   targeting INDEX-raw
+//	benchtool dump-ndjson URL INDEX TARGET DIR
+//	                                   write INDEX's documents as bulk files
+//	                                   of 1000 create actions into TARGET
 package main
 
 import (
@@ -48,13 +48,13 @@ func run(args []string) error {
 		}
 		return f.Close()
 	}
-	if len(args) == 4 && args[0] == "dump-ndjson" {
-		return dump(args[1], args[2], args[3])
+	if len(args) == 5 && args[0] == "dump-ndjson" {
+		return dump(args[1], args[2], args[3], args[4])
 	}
-	return fmt.Errorf("usage: benchtool gen-csv N FILE | dump-ndjson URL INDEX DIR")
+	return fmt.Errorf("usage: benchtool gen-csv N FILE | dump-ndjson URL INDEX TARGET DIR")
 }
 
-func dump(url, index, dir string) error {
+func dump(url, index, target, dir string) error {
 	c, err := es.New(es.Config{URLs: []string{url}, Prefix: "bench"})
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func dump(url, index, dir string) error {
 		}
 		w := bufio.NewWriter(f)
 		for _, h := range page.Hits.Hits {
-			fmt.Fprintf(w, `{"create":{"_index":%q,"_id":%q}}`+"\n", index+"-raw", h.ID)
+			fmt.Fprintf(w, `{"create":{"_index":%q,"_id":%q}}`+"\n", target, h.ID)
 			w.Write(h.Source)
 			w.WriteByte('\n')
 		}

@@ -1,6 +1,7 @@
 -- wrk script: POST /api/v1/tickets with varied Chinese and English bodies.
 -- The token comes from the TOKEN environment variable.
 wrk.method = "POST"
+wrk.path = "/api/v1/tickets"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 local subjects = {
