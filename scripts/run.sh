@@ -91,9 +91,9 @@ else
   es_args=(--es-url "http://127.0.0.1:$port")
 fi
 
-say "starting: ${SB_BIN#"$SB_ROOT"/} serve ${es_args[*]:+${es_args[*]} }--data-dir ${SB_DATA#"$SB_ROOT"/} ${extra_args[*]}"
+say "starting: ${SB_BIN#"$SB_ROOT"/} serve ${es_args[*]:+${es_args[*]} }${extra_args[*]}"
 # Own session, so a terminal Ctrl-C reaches it only once (forwarded by us).
-setsid "$SB_BIN" serve "${es_args[@]}" --data-dir "$SB_DATA" "${extra_args[@]}" &
+setsid "$SB_BIN" serve "${es_args[@]}" "${extra_args[@]}" &
 server_pid=$!
 
 wait "$server_pid" || server_rc=$?
