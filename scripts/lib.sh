@@ -69,8 +69,10 @@ go_env_setup() {
 # Logging
 # ---------------------------------------------------------------------------
 
-say() { printf '==> [%s] %s\n' "$SB_LOG_TAG" "$*" >&2; }
-warn() { printf '==> [%s] WARNING: %s\n' "$SB_LOG_TAG" "$*" >&2; }
+# Messages never fail: a closed output (e.g. `make run | tee` after Ctrl-C)
+# must not abort a cleanup that still has processes to stop.
+say() { printf '==> [%s] %s\n' "$SB_LOG_TAG" "$*" >&2 2>/dev/null || true; }
+warn() { printf '==> [%s] WARNING: %s\n' "$SB_LOG_TAG" "$*" >&2 2>/dev/null || true; }
 die() {
   printf '==> [%s] ERROR: %s\n' "$SB_LOG_TAG" "$*" >&2
   exit 1

@@ -77,6 +77,10 @@ on_signal() {
   exit "$2"
 }
 
+# When output goes through a pipe (`make run | tee log`), Ctrl-C ends the
+# pipe's reader too; a write to it must not kill us before cleanup has
+# stopped the server and Elasticsearch.
+trap '' PIPE
 trap cleanup EXIT
 trap 'on_signal INT 130' INT
 trap 'on_signal TERM 143' TERM
