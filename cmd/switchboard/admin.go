@@ -92,10 +92,10 @@ func importDeps(ctx context.Context, g *globals, log *slog.Logger) (importer.Dep
 	cfg.RefreshOnWrite = false
 	store := esstore.New(c, cfg, log)
 	st := settings.New(c)
-	if err := c.Ensure(ctx, log, append(store.Indices(), st.Index())...); err != nil {
+	if err := store.Setup(ctx); err != nil {
 		return importer.Deps{}, err
 	}
-	if err := store.Setup(ctx); err != nil {
+	if err := c.Ensure(ctx, log, st.Index()); err != nil {
 		return importer.Deps{}, err
 	}
 	// Imported tickets get due times from the policies in force.

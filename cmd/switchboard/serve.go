@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/switchboard-cc/switchboard/es"
 	"github.com/switchboard-cc/switchboard/es/eslog"
 	"github.com/switchboard-cc/switchboard/es/settings"
 	"github.com/switchboard-cc/switchboard/tickets"
@@ -166,12 +167,13 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("webhooks: %w", err)
 	}
-	indices := append(store.Indices(), st.Index(), clients.Index())
-	indices = append(indices, webhooks.Indices()...)
-	if err := c.Ensure(ctx, mainLog, indices...); err != nil {
+	// The ticket store's Setup ensures its own indices (and their replica
+	// count); the rest are ensured here.
+	if err := store.Setup(ctx); err != nil {
 		return err
 	}
-	if err := store.Setup(ctx); err != nil {
+	indices := append([]es.Index{st.Index(), clients.Index()}, webhooks.Indices()...)
+	if err := c.Ensure(ctx, mainLog, indices...); err != nil {
 		return err
 	}
 
