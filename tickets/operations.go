@@ -89,23 +89,32 @@ func (s *Service) Patch(ctx context.Context, id string, o UpdateOptions, p Patch
 			ch = append(ch, Change{Action: "updated", Field: "customer", From: customerString(t.Customer), To: customerString(*p.Customer)})
 			t.Customer = *p.Customer
 		}
-		if p.Category != nil {
-			c := *p.Category
-			c.Source = SourceAgent
-			if t.Category == nil || t.Category.Label != c.Label || t.Category.Source != SourceAgent {
-				ch = append(ch, Change{Action: "updated", Field: "category", From: t.CategoryLabel(), To: c.Label})
-				t.Category = &c
-				recomputeSLA = true
+		if p.Category != nil && (t.Category == nil || t.Category.Label != p.Category.Label || t.Category.Source != SourceAgent) {
+			ch = append(ch, Change{Action: "updated", Field: "category", From: t.CategoryLabel(), To: p.Category.Label})
+			s.labelled(t, *p.Category)
+			recomputeSLA = true
+		}
+		if p.Sentiment != nil {
+			want := *p.Sentiment
+			want.Source = SourceAgent
+			if t.Sentiment == nil || *t.Sentiment != want {
+				from := ""
+				if t.Sentiment != nil {
+					from = t.Sentiment.Label
+				}
+				ch = append(ch, Change{Action: "updated", Field: "sentiment", From: from, To: want.Label})
+				t.Sentiment = &want
 			}
 		}
-		if p.Sentiment != nil && (t.Sentiment == nil || *t.Sentiment != *p.Sentiment) {
-			from := ""
-			if t.Sentiment != nil {
-				from = t.Sentiment.Label
+		if (p.Subject != nil || p.Description != nil) && slices.ContainsFunc(ch, func(c Change) bool {
+			return c.Field == "subject" || c.Field == "description"
+		}) {
+			// New text, new reading: re-classify (unless a person set the
+			// category), re-score and re-embed.
+			for _, c := range s.analyze(ctx, t) {
+				ch = append(ch, c)
+				recomputeSLA = recomputeSLA || c.Field == "priority" || c.Field == "category"
 			}
-			ch = append(ch, Change{Action: "updated", Field: "sentiment", From: from, To: p.Sentiment.Label})
-			s := *p.Sentiment
-			t.Sentiment = &s
 		}
 		tags := slices.Clone(t.Tags)
 		if p.Tags != nil {

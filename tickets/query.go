@@ -114,4 +114,14 @@ type Stats struct {
 	// SLABreachRate is tickets with any breached clock over those with an SLA.
 	SLABreachRate float64   `json:"sla_breach_rate"`
 	TopKeywords   []Keyword `json:"top_keywords"`
+	// CategoryModel is the category model's online accuracy: how often
+	// people who labelled a ticket agreed with the model.
+	CategoryModel ModelAccuracy `json:"category_model"`
+}
+
+// ModelAccuracy compares a model's answers with people's labels.
+type ModelAccuracy struct {
+	Labelled int64   `json:"labelled"` // tickets a person labelled that a model had classified
+	Correct  int64   `json:"correct"`  // of those, the model agreed
+	Accuracy float64 `json:"accuracy"` // Correct / Labelled; 0 when none
 }

@@ -123,6 +123,9 @@ type Deps struct {
 	SLA       SLAPolicy
 	Automator Automator
 	Enricher  Enricher
+	Analyzer  Analyzer
+	Feedback  LabelFeedback
+	Vectors   VectorStore
 	Publisher Publisher
 	Logger    *slog.Logger
 	Now       func() time.Time
@@ -287,6 +290,7 @@ func (s *Service) Create(ctx context.Context, actor string, n NewTicket) (*Ticke
 		return nil, Version{}, fmt.Errorf("tickets: number: %w", err)
 	}
 	t := s.Build(actor, n, num)
+	s.recordAutomation(t, s.analyze(ctx, t), t.CreatedAt, actorNLU)
 	s.enrich(ctx, t)
 	var notify []string
 	if s.d.Automator != nil {
@@ -330,8 +334,19 @@ func (s *Service) Build(actor string, n NewTicket, number int64) *Ticket {
 	if t.Priority == "" {
 		t.Priority = PriorityNormal
 	}
-	if t.Category != nil && t.Category.Source == "" {
-		t.Category.Source = SourceAgent
+	if t.Category != nil {
+		// What a model said is the server's to record, never the caller's.
+		c := *t.Category
+		c.Alternatives, c.Predicted, c.ModelCorrect = nil, nil, nil
+		if c.Source == "" || c.Source == SourceAuto || c.Source == SourceNeedsReview {
+			c.Source = SourceAgent
+		}
+		t.Category = &c
+	}
+	if t.Sentiment != nil {
+		sent := *t.Sentiment
+		sent.Source = SourceAgent
+		t.Sentiment = &sent
 	}
 	t.AddTags(n.Tags...)
 	t.History = []Change{{At: now, Actor: actor, Action: "created", To: string(StatusNew)}}

@@ -103,6 +103,42 @@ type Category struct {
 	ModelVersion string  `json:"model_version,omitempty"`
 	// Source is one of SourceAuto, SourceAgent, SourceNeedsReview, SourceImport.
 	Source string `json:"source"`
+	// Alternatives are the model's best labels with their calibrated
+	// probabilities, the winner first, so an agent can see what else it
+	// considered.
+	Alternatives []Scored `json:"alternatives,omitempty"`
+	// Predicted keeps the model's answer once a person has set the label,
+	// and ModelCorrect whether the two agree: together they are the online
+	// accuracy of the category model.
+	Predicted    *Prediction `json:"predicted,omitempty"`
+	ModelCorrect *bool       `json:"model_correct,omitempty"`
+}
+
+// Scored is a label with its probability.
+type Scored struct {
+	Label string  `json:"label"`
+	Score float64 `json:"score"`
+}
+
+// Prediction is what a model said about a ticket's category.
+type Prediction struct {
+	Label        string  `json:"label"`
+	Confidence   float64 `json:"confidence,omitempty"`
+	ModelVersion string  `json:"model_version,omitempty"`
+}
+
+// prediction returns the model's answer carried by c, if any: c itself
+// when a model set it, or what a model said before a person relabelled it.
+func (c *Category) prediction() *Prediction {
+	switch {
+	case c == nil:
+		return nil
+	case c.Predicted != nil:
+		return c.Predicted
+	case c.Source == SourceAuto || c.Source == SourceNeedsReview:
+		return &Prediction{Label: c.Label, Confidence: c.Confidence, ModelVersion: c.ModelVersion}
+	}
+	return nil
 }
 
 // Sentiment is the customer's mood as scored by a model or set by an agent.
@@ -111,6 +147,9 @@ type Sentiment struct {
 	Score float64 `json:"score,omitempty"`
 	// EscalationRisk flags an angry customer for supervisor attention.
 	EscalationRisk bool `json:"escalation_risk,omitempty"`
+	// Source is SourceAuto (a model) or SourceAgent (a person, whose
+	// judgement a later model run does not overwrite).
+	Source string `json:"source,omitempty"`
 }
 
 // SLA holds a ticket's service-level clocks. Due times are computed from the
@@ -195,6 +234,10 @@ type Ticket struct {
 	Comments []Comment      `json:"comments,omitempty"`
 	CSAT     *CSAT          `json:"csat,omitempty"`
 	Metrics  Metrics        `json:"metrics"`
+	// Embedding is the sentence vector of subject and description, for
+	// similar-ticket search. Stores keep it; API responses leave it out.
+	Embedding      []float32 `json:"-"`
+	EmbeddingModel string    `json:"embedding_model,omitempty"`
 
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`

@@ -37,6 +37,9 @@ type TicketService interface {
 	RateCSAT(ctx context.Context, id string, o tickets.UpdateOptions, score int, comment string) (*tickets.Ticket, tickets.Version, error)
 	// Delete removes a ticket for good; ErrNotFound if it does not exist.
 	Delete(ctx context.Context, id string, actor string) error
+	// Similar returns the k tickets nearest to ticket id by embedding;
+	// with labelled, only tickets whose category a person set.
+	Similar(ctx context.Context, id string, k int, labelled bool) ([]tickets.Neighbor, error)
 }
 
 // SLAPolicies reads and replaces the SLA policy document. The document is
@@ -164,6 +167,7 @@ func (a *API) endpoints() []endpoint {
 		{Route{Method: post, Path: pathTicket + "/comments", Scope: write, Summary: "Add a reply or internal note"}, a.commentTicket},
 		{Route{Method: put, Path: pathTicket + "/csat", Scope: write, Summary: "Record the customer's satisfaction rating"}, a.rateTicket},
 		{Route{Method: get, Path: pathTicket + "/history", Scope: read, Summary: "Get a ticket's audit history"}, a.ticketHistory},
+		{Route{Method: get, Path: pathTicket + "/similar", Scope: read, Summary: "Find similar tickets by embedding"}, a.similarTickets},
 		{Route{Method: get, Path: "/api/v1/stats", Scope: auth.ScopeStatsRead, Summary: "Aggregate tickets for dashboards"}, a.stats},
 		{Route{Method: post, Path: "/api/v1/imports", Scope: auth.ScopeTicketsImport, Summary: "Import tickets from a CSV or JSON Lines file", MaxBodyBytes: a.cfg.MaxImportBytes}, a.importTickets},
 		{Route{Method: get, Path: pathWebhooks, Scope: hooks, Summary: "List webhook endpoints"}, a.listWebhooks},

@@ -249,6 +249,46 @@ func (a *API) ticketHistory(c *gin.Context) {
 	c.JSON(http.StatusOK, historyResponse{TicketID: t.ID, History: h})
 }
 
+// similarResponse lists a ticket's nearest neighbours; with labelled=true
+// it is the evidence behind the ticket's classification.
+type similarResponse struct {
+	TicketID string             `json:"ticket_id"`
+	Category *tickets.Category  `json:"category,omitempty"`
+	Similar  []tickets.Neighbor `json:"similar"`
+}
+
+func (a *API) similarTickets(c *gin.Context) {
+	p := queryParser{values: c.Request.URL.Query()}
+	k := 5
+	if s, ok := p.one("k"); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 50 {
+			p.fail("k", "must be an integer between 1 and 50")
+		}
+		k = n
+	}
+	labelled := p.bool("labelled")
+	if fields := p.finish(); len(fields) > 0 {
+		write(c, problem.BadRequest("invalid query parameters", fields...))
+		return
+	}
+	ctx := c.Request.Context()
+	t, _, err := a.d.Tickets.Get(ctx, c.Param("id"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ns, err := a.d.Tickets.Similar(ctx, t.ID, k, labelled != nil && *labelled)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if ns == nil {
+		ns = []tickets.Neighbor{}
+	}
+	c.JSON(http.StatusOK, similarResponse{TicketID: t.ID, Category: t.Category, Similar: ns})
+}
+
 func (a *API) searchTickets(c *gin.Context) {
 	q, fields := parseQuery(c.Request.URL.Query())
 	if len(fields) > 0 {

@@ -26,11 +26,18 @@ type doc struct {
 	// SLANextDue is the earliest SLA clock still running, so that the
 	// overdue query can sort by it.
 	SLANextDue *time.Time `json:"sla_next_due,omitempty"`
+	// Embedding is Ticket.Embedding, which the ticket's own JSON (the API's
+	// too) leaves out.
+	Embedding []float32 `json:"embedding,omitempty"`
 }
 
 // derivedFields are excluded from every read so that only Ticket fields
-// come back.
-const derivedFields = "search_bigrams,keyword_terms,priority_rank,sla_next_due"
+// come back. Get reads the embedding too (a Replace must not drop it);
+// searches leave it out, as it is a large part of a document.
+const (
+	derivedFields    = "search_bigrams,keyword_terms,priority_rank,sla_next_due"
+	excludedOnSearch = derivedFields + ",embedding"
+)
 
 func newDoc(t *tickets.Ticket) doc {
 	texts := []string{t.Subject, t.Description}
@@ -43,6 +50,7 @@ func newDoc(t *tickets.Ticket) doc {
 		KeywordTerms:  strings.Join(keywordTerms(t.Subject), " "),
 		PriorityRank:  t.Priority.Rank(),
 		SLANextDue:    nextDue(t),
+		Embedding:     t.Embedding,
 	}
 }
 
@@ -134,4 +142,19 @@ func keywordTerms(s string) []string {
 		}
 	}
 	return out
+}
+
+// newDoc is the package-level newDoc, leaving out an embedding that does
+// not fit the index mapping (another model's, or none mapped): the ticket
+// is stored without it rather than refused.
+func (s *Store) newDoc(t *tickets.Ticket) doc {
+	d := newDoc(t)
+	if len(d.Embedding) != s.cfg.EmbeddingDims {
+		if len(d.Embedding) > 0 {
+			s.log.Warn("ticket embedding dimension does not match the index; stored without it",
+				"ticket_id", t.ID, "got", len(d.Embedding), "want", s.cfg.EmbeddingDims)
+		}
+		d.Embedding = nil
+	}
+	return d
 }

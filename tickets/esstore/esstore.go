@@ -47,16 +47,28 @@ type Config struct {
 	// writers share one refresh. Bulk imports and high write rates are
 	// better off without it.
 	RefreshOnWrite bool
+	// EmbeddingDims is the length of ticket embeddings (the embedding
+	// model's card.embedding_dim), mapped as a dense_vector for
+	// similar-ticket search; 0 maps none. A ticket whose embedding has
+	// another length is stored without it. Changing it needs a new index
+	// version (the vectors of the old model are useless to the new one).
+	EmbeddingDims int
 }
 
 // DefaultConfig returns the configuration for a small single-node
 // deployment: no replicas, writes visible to search before they return.
-func DefaultConfig() Config { return Config{RefreshOnWrite: true} }
+func DefaultConfig() Config { return Config{RefreshOnWrite: true, EmbeddingDims: DefaultEmbeddingDims} }
+
+// DefaultEmbeddingDims is the dimension of the shipped embedding model.
+const DefaultEmbeddingDims = 384
 
 // Validate checks c without contacting the cluster.
 func (c Config) Validate() error {
 	if c.Replicas < 0 {
 		return fmt.Errorf("esstore: Replicas must not be negative, got %d", c.Replicas)
+	}
+	if c.EmbeddingDims < 0 || c.EmbeddingDims > 4096 {
+		return fmt.Errorf("esstore: EmbeddingDims must be between 0 and 4096, got %d", c.EmbeddingDims)
 	}
 	return nil
 }

@@ -5,7 +5,9 @@ import "github.com/switchboard-cc/switchboard/es"
 // Mapping versions. Raise one after changing its mapping; Ensure then copies
 // the documents into a new concrete index behind the alias.
 const (
-	ticketsVersion  = 1
+	// 2: embedding (dense_vector), embedding_model, category alternatives,
+	// predicted and model_correct, sentiment source.
+	ticketsVersion  = 2
 	countersVersion = 1
 )
 
@@ -37,7 +39,7 @@ func (s *Store) Indices() []es.Index {
 					},
 				},
 			}),
-			Mappings: ticketsMapping(),
+			Mappings: ticketsMapping(s.cfg.EmbeddingDims),
 		},
 		{
 			Name:     CountersIndex,
@@ -60,11 +62,11 @@ func props(p map[string]any) map[string]any { return map[string]any{"properties"
 // search_bigrams adds the bigrams that make Chinese search precise.
 func text() map[string]any { return map[string]any{"type": "text", "analyzer": "standard"} }
 
-func ticketsMapping() map[string]any {
+func ticketsMapping(dims int) map[string]any {
 	keyword := typ("keyword")
 	date := typ("date")
 	lower := map[string]any{"type": "keyword", "normalizer": "lower"}
-	return map[string]any{
+	m := map[string]any{
 		// Not "strict": a field added by a newer release must not make an
 		// older replica's writes fail during a rolling upgrade. Unmapped
 		// fields stay in _source, unindexed.
@@ -88,12 +90,22 @@ func ticketsMapping() map[string]any {
 				"confidence":    typ("float"),
 				"model_version": keyword,
 				"source":        keyword,
+				"predicted": props(map[string]any{
+					"label":         keyword,
+					"confidence":    typ("float"),
+					"model_version": keyword,
+				}),
+				// The online accuracy of the category model is the share
+				// of true values among tickets a person labelled.
+				"model_correct": typ("boolean"),
 			}),
-			"priority": keyword,
+			"embedding_model": keyword,
+			"priority":        keyword,
 			"sentiment": props(map[string]any{
 				"label":           keyword,
 				"score":           typ("float"),
 				"escalation_risk": typ("boolean"),
+				"source":          keyword,
 			}),
 			"status":      keyword,
 			"skill_group": keyword,
@@ -161,4 +173,12 @@ func ticketsMapping() map[string]any {
 			"sla_next_due":  date,
 		},
 	}
+	if dims > 0 {
+		// Cosine, not dot_product: an int8-quantised model's vectors are
+		// only nearly unit length, which dot_product would reject.
+		m["properties"].(map[string]any)["embedding"] = map[string]any{
+			"type": "dense_vector", "dims": dims, "index": true, "similarity": "cosine",
+		}
+	}
+	return m
 }

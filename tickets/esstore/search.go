@@ -287,7 +287,7 @@ func (s *Store) Search(ctx context.Context, q tickets.Query) (*tickets.Page, err
 		"sort":             sort,
 		"size":             size + 1, // one more tells whether a next page exists
 		"track_total_hits": true,
-		"_source":          map[string]any{"excludes": strings.Split(derivedFields, ",")},
+		"_source":          map[string]any{"excludes": strings.Split(excludedOnSearch, ",")},
 	}
 	if q.After != "" {
 		after, err := decodeCursor(q.After, order, keys)

@@ -103,6 +103,9 @@ func (s *Store) Stats(ctx context.Context, q tickets.StatsQuery) (*tickets.Stats
 			"scores": termsAgg("csat.score", 10),
 			"avg":    avg("csat.score"),
 		}),
+		"model": filterAgg(exists("category.model_correct"), map[string]any{
+			"correct": filterAgg(term("category.model_correct", true), nil),
+		}),
 		"sla": filterAgg(exists("sla.policy"), map[string]any{
 			"breached": filterAgg(breachedQuery(), nil),
 		}),
@@ -166,6 +169,10 @@ func (s *Store) Stats(ctx context.Context, q tickets.StatsQuery) (*tickets.Stats
 				DocCount int64    `json:"doc_count"`
 				Breached countAgg `json:"breached"`
 			} `json:"sla"`
+			Model struct {
+				DocCount int64    `json:"doc_count"`
+				Correct  countAgg `json:"correct"`
+			} `json:"model"`
 			Keywords struct {
 				Terms struct {
 					Buckets []struct {
@@ -199,6 +206,11 @@ func (s *Store) Stats(ctx context.Context, q tickets.StatsQuery) (*tickets.Stats
 		CSATCount:               a.CSAT.DocCount,
 		SLABreachRate:           ratio(a.SLA.Breached.DocCount, a.SLA.DocCount),
 		TopKeywords:             make([]tickets.Keyword, 0, len(a.Keywords.Terms.Buckets)),
+		CategoryModel: tickets.ModelAccuracy{
+			Labelled: a.Model.DocCount,
+			Correct:  a.Model.Correct.DocCount,
+			Accuracy: ratio(a.Model.Correct.DocCount, a.Model.DocCount),
+		},
 	}
 	for _, b := range a.Volume.Buckets {
 		st.Volume = append(st.Volume, tickets.Bucket{

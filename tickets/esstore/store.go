@@ -53,7 +53,7 @@ func (s *Store) Create(ctx context.Context, t *tickets.Ticket) (tickets.Version,
 		return tickets.Version{}, invalid("id", "is required")
 	}
 	var res writeResult
-	err := s.c.Do(ctx, http.MethodPut, docPath(s.tickets, "_create", t.ID, s.writeParams()), newDoc(t), &res)
+	err := s.c.Do(ctx, http.MethodPut, docPath(s.tickets, "_create", t.ID, s.writeParams()), s.newDoc(t), &res)
 	if es.StatusOf(err) == http.StatusConflict {
 		return tickets.Version{}, fmt.Errorf("esstore: create %s: ticket exists: %w", t.ID, tickets.ErrConflict)
 	}
@@ -81,11 +81,12 @@ func (s *Store) Get(ctx context.Context, id string) (*tickets.Ticket, tickets.Ve
 	if err != nil {
 		return nil, tickets.Version{}, wrap("get "+id, err)
 	}
-	t := new(tickets.Ticket)
-	if err := json.Unmarshal(res.Source, t); err != nil {
+	d := doc{Ticket: new(tickets.Ticket)}
+	if err := json.Unmarshal(res.Source, &d); err != nil {
 		return nil, tickets.Version{}, fmt.Errorf("esstore: get %s: decode: %w", id, err)
 	}
-	return t, res.version(), nil
+	d.Ticket.Embedding = d.Embedding
+	return d.Ticket, res.version(), nil
 }
 
 // Replace overwrites a ticket only if it is still at version v:
@@ -104,7 +105,7 @@ func (s *Store) Replace(ctx context.Context, t *tickets.Ticket, v tickets.Versio
 	params.Set("if_seq_no", fmt.Sprint(v.SeqNo))
 	params.Set("if_primary_term", fmt.Sprint(v.PrimaryTerm))
 	var res writeResult
-	err := s.c.Do(ctx, http.MethodPut, docPath(s.tickets, "_doc", t.ID, params), newDoc(t), &res)
+	err := s.c.Do(ctx, http.MethodPut, docPath(s.tickets, "_doc", t.ID, params), s.newDoc(t), &res)
 	if es.StatusOf(err) == http.StatusConflict {
 		// A conditional write to a missing document conflicts too; tell
 		// the two apart so that the caller does not retry forever.
@@ -162,7 +163,7 @@ func (s *Store) CreateMany(ctx context.Context, ts []*tickets.Ticket) ([]error, 
 		body.WriteString(`,"_id":`)
 		body.Write(id)
 		body.WriteString("}}\n")
-		if err := enc.Encode(newDoc(t)); err != nil { // Encode ends with '\n'
+		if err := enc.Encode(s.newDoc(t)); err != nil { // Encode ends with '\n'
 			return nil, fmt.Errorf("esstore: create many: encode %s: %w", t.ID, err)
 		}
 		sent = append(sent, i)
