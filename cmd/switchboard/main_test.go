@@ -171,6 +171,34 @@ func TestImportCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(rejects), "broken") {
 		t.Fatalf("rejection report: %v\n%s", err, rejects)
 	}
+
+	// The imported labels are training data: `training export` hands them
+	// out oldest first, and refuses bad flags.
+	out.Reset()
+	exportArgs := []string{"training", "export", "--es-url", esURL, "--index-prefix", prefix, "--quiet"}
+	if code := run(context.Background(), exportArgs, nil, &out, io.Discard); code != 0 {
+		t.Fatalf("training export exited %d: %s", code, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 100 {
+		t.Fatalf("training export wrote %d rows, want the imported labelled tickets", len(lines))
+	}
+	var last time.Time
+	for i, l := range lines {
+		var row exportRow
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
+			t.Fatalf("row %d: %v: %s", i, err, l)
+		}
+		if row.Text == "" || row.Label == "" || row.Source != "import" || row.CreatedAt.Before(last) {
+			t.Fatalf("row %d: %+v", i, row)
+		}
+		last = row.CreatedAt
+	}
+	for _, bad := range [][]string{{"--since", "yesterday"}, {"--sources", "robots"}, {"--since", "2026-02-01", "--until", "2026-01-01"}} {
+		if code := run(context.Background(), append(exportArgs, bad...), nil, io.Discard, io.Discard); code == 0 {
+			t.Errorf("training export %v succeeded, want an error", bad)
+		}
+	}
 }
 
 type response struct {

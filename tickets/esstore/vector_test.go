@@ -3,8 +3,11 @@ package esstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/switchboard-cc/switchboard/tickets"
 	"github.com/switchboard-cc/switchboard/tickets/esstore"
@@ -144,5 +147,51 @@ func TestModelAccuracyStats(t *testing.T) {
 	want := tickets.ModelAccuracy{Labelled: 4, Correct: 3, Accuracy: 0.75}
 	if st.CategoryModel != want {
 		t.Fatalf("CategoryModel = %+v, want %+v", st.CategoryModel, want)
+	}
+}
+
+func TestLabelled(t *testing.T) {
+	s, c := newStore(t, esstore.Config{})
+	cat := func(src string) func(*tickets.Ticket) {
+		return func(t *tickets.Ticket) { t.Category = &tickets.Category{Label: "logistics", Source: src} }
+	}
+	var ts []*tickets.Ticket
+	for i := range 1203 { // more than two pages
+		src := []string{tickets.SourceAgent, tickets.SourceImport, tickets.SourceAuto}[i%3]
+		ts = append(ts, ticket(fmt.Sprintf("t%04d", i), time.Duration(i)*time.Minute, cat(src)))
+	}
+	ts = append(ts, ticket("unlabelled", 0))
+	seed(t, s, c, ts...)
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		from, to time.Time
+		sources  []string
+		want     int
+	}{
+		{"agent and import, all time", time.Time{}, time.Time{}, []string{"agent", "import"}, 802},
+		{"agent only", time.Time{}, time.Time{}, []string{"agent"}, 401},
+		{"first 300 minutes", t0, t0.Add(300 * time.Minute), []string{"agent", "import", "auto"}, 300},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var last time.Time
+			n, err := s.Labelled(ctx, tc.from, tc.to, tc.sources, func(tk *tickets.Ticket) error {
+				if tk.CreatedAt.Before(last) {
+					t.Fatalf("%s out of order", tk.ID)
+				}
+				last = tk.CreatedAt
+				if tk.Category == nil || !slices.Contains(tc.sources, tk.Category.Source) {
+					t.Fatalf("%s: unexpected category %+v", tk.ID, tk.Category)
+				}
+				return nil
+			})
+			if err != nil || n != tc.want {
+				t.Fatalf("Labelled = %d, %v; want %d", n, err, tc.want)
+			}
+		})
+	}
+	if _, err := s.Labelled(ctx, time.Time{}, time.Time{}, nil, func(*tickets.Ticket) error { return nil }); err == nil {
+		t.Error("no sources: want an error")
 	}
 }
