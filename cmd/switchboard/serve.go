@@ -21,6 +21,9 @@ import (
 	"github.com/switchboard-cc/switchboard/es"
 	"github.com/switchboard-cc/switchboard/es/eslog"
 	"github.com/switchboard-cc/switchboard/es/settings"
+	"github.com/switchboard-cc/switchboard/nlu"
+	"github.com/switchboard-cc/switchboard/nlu/nluapi"
+	"github.com/switchboard-cc/switchboard/nlu/ort"
 	"github.com/switchboard-cc/switchboard/tickets"
 	"github.com/switchboard-cc/switchboard/tickets/api"
 	"github.com/switchboard-cc/switchboard/tickets/automation"
@@ -68,6 +71,7 @@ type fileConfig struct {
 	// SettingsReload is how often replicas pick up settings changed
 	// through another replica's API.
 	SettingsReload time.Duration `yaml:"settings_reload"`
+	NLU            nluConfig     `yaml:"nlu"`
 }
 
 func loadFileConfig(path string) (fileConfig, error) {
@@ -94,6 +98,11 @@ type serveFlags struct {
 	replicas   int
 	esWait     time.Duration
 	docsAssets string
+	modelsDir  string
+	// modelsDirSet: --models-dir was given, so it overrides the file.
+	modelsDirSet bool
+	ortLib       string
+	nluThreads   int
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -107,6 +116,7 @@ named by --es-url. The first start against an empty cluster creates the
 indices and an admin API client, whose secret is printed once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.modelsDirSet = cmd.Flags().Changed("models-dir")
 			return serve(cmd.Context(), g, f)
 		},
 	}
@@ -117,6 +127,9 @@ indices and an admin API client, whose secret is printed once.`,
 	fl.IntVar(&f.replicas, "es-replicas", -1, "number_of_replicas for Switchboard's indices (default 0; set 1+ on a cluster)")
 	fl.StringVar(&f.docsAssets, "docs-assets-dir", env("SWITCHBOARD_DOCS_ASSETS_DIR", ""), "directory with swagger-ui-dist's swagger-ui.css and swagger-ui-bundle.js, to serve /docs without a CDN (make run sets it)")
 	fl.DurationVar(&f.esWait, "es-wait", 2*time.Minute, "how long to wait for Elasticsearch to answer at start")
+	fl.StringVar(&f.modelsDir, "models-dir", env("SWITCHBOARD_MODELS_DIR", "models"), "NLU models directory with manifest.json (env SWITCHBOARD_MODELS_DIR); '' runs without NLU")
+	fl.StringVar(&f.ortLib, "onnxruntime-lib", ort.LibraryFromEnv(), "ONNX Runtime 1.24 shared library (env ONNXRUNTIME_LIB)")
+	fl.IntVar(&f.nluThreads, "nlu-threads", 0, "intra-op threads per model (default 1: requests are micro-batched, and tickets run three models side by side)")
 	return cmd
 }
 
@@ -147,8 +160,39 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	// Packages tag their own records with a component; cmd tags its own.
 	mainLog := log.With("component", "switchboard")
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Language understanding: the models named by the manifest, hot
+	// reloaded when it changes.
+	nluCfg := fc.NLU
+	if f.modelsDirSet || nluCfg.ModelsDir == "" {
+		nluCfg.ModelsDir = f.modelsDir
+	}
+	if f.nluThreads > 0 {
+		nluCfg.Threads = f.nluThreads
+	}
+	if nluCfg.Threads == 0 {
+		nluCfg.Threads = 1
+	}
+	var nluSvc *nlu.Service
+	if nluCfg.ModelsDir != "" {
+		svc, rt, err := openNLU(ctx, nluCfg, f.ortLib, c, reg, mainLog)
+		if err != nil {
+			return err
+		}
+		if svc != nil {
+			nluSvc = svc
+			defer rt.Close()
+			defer svc.Close()
+		}
+	}
+
 	// Storage.
 	storeCfg := esstore.DefaultConfig()
+	if d := embeddingDims(nluSvc); d > 0 {
+		storeCfg.EmbeddingDims = d
+	}
 	// Writes do not wait for a refresh: a ticket is readable by id at once
 	// and searchable within the refresh interval (1 s), and a waiting write
 	// costs up to that second (see docs/configuration.md).
@@ -212,9 +256,17 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		enricher = conn
 	}
 
+	feedback, err := newLabelFeedback(reg)
+	if err != nil {
+		return err
+	}
+	var ana tickets.Analyzer
+	if nluSvc != nil {
+		ana = analyzer{svc: nluSvc, timeout: 2 * time.Second}
+	}
 	svc, err := tickets.New(tickets.DefaultConfig(), tickets.Deps{
 		Store: store, Sequencer: tickets.NewBlockSequencer(store, 20), SLA: slaHolder, Automator: rulesHolder,
-		Enricher: enricher, Publisher: webhooks,
+		Enricher: enricher, Analyzer: ana, Feedback: feedback, Vectors: store, Publisher: webhooks,
 		Logger: log.With("component", "tickets"), NewID: newID,
 	})
 	if err != nil {
@@ -253,8 +305,14 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	apis := []web.Registrar{ticketAPI}
+	if nluSvc != nil {
+		nluAPI, err := nluapi.New(nluapi.DefaultConfig(), nluapi.Deps{Service: nluSvc, Neighbors: neighbors{store}})
+		if err != nil {
+			return err
+		}
+		apis = append(apis, nluAPI)
+	}
 	if shipper != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "switchboard_logs_dropped_total",
@@ -271,7 +329,7 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	gin.SetMode(gin.ReleaseMode)
 	srv, err := web.New(webCfg, web.Deps{
 		Logger: log, Registry: reg, Issuer: issuer,
-		Ready: c.Ping, APIs: []web.Registrar{ticketAPI},
+		Ready: c.Ping, APIs: apis,
 	})
 	if err != nil {
 		return err
@@ -293,6 +351,9 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	add("http", srv.Run)
 	add("sla monitor", monitor.Run)
 	add("webhooks", webhooks.Run)
+	if nluSvc != nil {
+		add("nlu reload", nluSvc.Watch)
+	}
 	reload := fc.SettingsReload
 	if reload <= 0 {
 		reload = 30 * time.Second

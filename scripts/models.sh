@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make models`: rebuild the default models shipped in models/ from scratch,
+# reproducibly (fixed seeds), on CPU:
+#   1. generate the domain training data (training/switchboard_training/generate.py)
+#      into .data/training/generated/<task>/{train,test}.jsonl, test = held-out templates;
+#   2. train category, intent and sentiment, evaluate on the held-out templates,
+#      export ONNX (parity-checked) and write each model card;
+#   3. convert the pretrained MiniLM sentence encoder into the embed model;
+#   4. promote the new versions in models/manifest.json (a version only
+#      replaces production if it beats it; FORCE=1 promotes regardless).
+#
+# Environment: ARCH (default textcnn), SEED (13), FORCE (0), TASKS
+# ("category intent sentiment"), EMBED (1: also rebuild the embed model).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SB_LOG_TAG=models
+cd "$SB_ROOT"
+
+venv_ensure
+py="$SB_ROOT/.venv/bin/python"
+[[ -x "$py" ]] || die "no Python venv: run make setup"
+train() { "$py" -m switchboard_training "$@"; }
+
+arch="${ARCH:-textcnn}"
+seed="${SEED:-13}"
+data="$SB_DATA/training/generated"
+read -r -a tasks <<<"${TASKS:-category intent sentiment}"
+force=()
+[[ "${FORCE:-0}" == 1 ]] && force=(--force)
+start=$SECONDS
+
+say "generating domain data (seed $seed) into ${data#"$SB_ROOT"/}"
+train generate --task all --out "$data" --seed "$seed"
+
+for task in "${tasks[@]}"; do
+  say "training $task ($arch)"
+  extra=()
+  [[ "$task" == intent ]] && extra=(--oos-label out_of_scope)
+  summary="$(train train --task "$task" --arch "$arch" --seed "$seed" \
+    --data "$data/$task/train.jsonl" --test "$data/$task/test.jsonl" \
+    --out models "${extra[@]}")"
+  echo "$summary"
+  version="$("$py" -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["version"])' <<<"$summary")"
+  say "promoting $task $version"
+  train promote --models models --task "$task" --version "$version" \
+    --data "$data/$task/test.jsonl" "${force[@]}" "${extra[@]}" ||
+    warn "$task $version was not promoted (see above); production is unchanged"
+done
+
+if [[ "${EMBED:-1}" == 1 ]]; then
+  version="minilm-l6-int8.1"
+  if [[ -f "models/embed/$version/model.onnx" ]]; then
+    say "embed model $version exists; keeping it (delete models/embed/$version to rebuild)"
+  else
+    say "converting the pretrained MiniLM encoder into models/embed/$version"
+    train pretrained-embed --out models --version "$version"
+  fi
+  train promote --models models --task embed --version "$version" --force
+fi
+say "models rebuilt in $((SECONDS - start)) s; manifest:"
+cat models/manifest.json >&2
