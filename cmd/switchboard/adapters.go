@@ -131,6 +131,7 @@ type apiImporter struct {
 	svc   *tickets.Service
 	store *esstore.Store
 	sla   *sla.Holder
+	embed importer.Embedder // nil without an embedding model
 	log   *slog.Logger
 }
 
@@ -163,7 +164,7 @@ func (a *apiImporter) Import(ctx context.Context, mapping []byte, input io.Reade
 	rejects := filepath.Join(dir, "rejects.csv")
 	sum, err := importer.Run(ctx, importer.RunConfig{
 		Mapping: m, InputPath: in, RejectsPath: rejects, DryRun: dryRun, Actor: actor,
-	}, importer.Deps{Builder: a.svc, Sequencer: a.store, Writer: a.store, SLA: a.sla, Logger: a.log})
+	}, importer.Deps{Builder: a.svc, Sequencer: a.store, Writer: a.store, Embedder: a.embed, SLA: a.sla, Logger: a.log})
 	if errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) {
 		err = fmt.Errorf("%w: %w", tickets.ErrInvalid, err)
 	}

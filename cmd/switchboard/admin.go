@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-cc/switchboard/es/settings"
+	"github.com/switchboard-cc/switchboard/nlu/ort"
 	"github.com/switchboard-cc/switchboard/tickets"
 	"github.com/switchboard-cc/switchboard/tickets/esstore"
 	"github.com/switchboard-cc/switchboard/tickets/importer"
@@ -22,7 +23,8 @@ import (
 func newImport(g *globals) *cobra.Command {
 	var cfg importer.RunConfig
 	var mappingPath string
-	var noProgress bool
+	var noProgress, noEmbed bool
+	var modelsDir, ortLib string
 	cmd := &cobra.Command{
 		Use:   "import --mapping MAP.yaml FILE.csv|FILE.jsonl",
 		Short: "Import historical tickets from a CSV or JSON Lines export",
@@ -31,7 +33,10 @@ which source column feeds which ticket field (see docs/import.md). Invalid rows
 are not fatal: they are listed, with the reason, in the rejection report
 (FILE.rejects.csv unless --rejects says otherwise). Ticket ids derive from the
 source ids, so an interrupted import can simply be run again: tickets already
-stored are skipped, none is duplicated.`,
+stored are skipped, none is duplicated. When the embedding model is installed
+(--models-dir), each ticket is embedded as it is imported, so that history
+takes part in similar-ticket search and backs new classifications with
+labelled examples; --no-embed skips that (several times faster).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -50,10 +55,15 @@ stored are skipped, none is duplicated.`,
 			}
 			var deps importer.Deps
 			if !cfg.DryRun {
-				deps, err = importDeps(ctx, g, log)
+				if noEmbed {
+					modelsDir = ""
+				}
+				var done func()
+				deps, done, err = importDeps(ctx, g, log, modelsDir, ortLib)
 				if err != nil {
 					return err
 				}
+				defer done()
 			}
 			sum, err := importer.Run(ctx, cfg, deps)
 			fmt.Fprintln(g.stdout, sum.String())
@@ -77,26 +87,43 @@ stored are skipped, none is duplicated.`,
 	f.StringVar(&cfg.Actor, "actor", "import", "name recorded in each imported ticket's history")
 	f.BoolVar(&cfg.ForceProgress, "progress", false, "show the progress bar even when stderr is not a terminal")
 	f.BoolVar(&noProgress, "quiet", false, "no progress bar")
+	f.BoolVar(&noEmbed, "no-embed", false, "do not embed the imported tickets (faster; they are then absent from similar-ticket search)")
+	f.StringVar(&modelsDir, "models-dir", env("SWITCHBOARD_MODELS_DIR", "models"), "NLU models directory with manifest.json (env SWITCHBOARD_MODELS_DIR)")
+	f.StringVar(&ortLib, "onnxruntime-lib", ort.LibraryFromEnv(), "ONNX Runtime 1.24 shared library (env ONNXRUNTIME_LIB)")
 	_ = cmd.MarkFlagRequired("mapping")
 	return cmd
 }
 
 // importDeps connects to Elasticsearch and builds what a real import needs.
 // Bulk imports skip the per-write refresh; the store refreshes at the end.
-func importDeps(ctx context.Context, g *globals, log *slog.Logger) (importer.Deps, error) {
+func importDeps(ctx context.Context, g *globals, log *slog.Logger, modelsDir, ortLib string) (importer.Deps, func(), error) {
+	done := func() {}
 	c, err := g.connect(ctx, log, 30*time.Second)
 	if err != nil {
-		return importer.Deps{}, err
+		return importer.Deps{}, done, err
 	}
+	var embedder importer.Embedder
 	cfg := esstore.DefaultConfig()
+	if modelsDir != "" {
+		svc, rt, err := openNLU(ctx, nluConfig{ModelsDir: modelsDir, Threads: 2}, ortLib, nil, nil, log)
+		if err != nil {
+			return importer.Deps{}, done, err
+		}
+		if d := embeddingDims(svc); d > 0 {
+			embedder, cfg.EmbeddingDims = svc, d
+		}
+		if svc != nil {
+			done = func() { svc.Close(); rt.Close() }
+		}
+	}
 	cfg.RefreshOnWrite = false
 	store := esstore.New(c, cfg, log)
 	st := settings.New(c)
 	if err := store.Setup(ctx); err != nil {
-		return importer.Deps{}, err
+		return importer.Deps{}, done, err
 	}
 	if err := c.Ensure(ctx, log, st.Index()); err != nil {
-		return importer.Deps{}, err
+		return importer.Deps{}, done, err
 	}
 	// Imported tickets get due times from the policies in force.
 	pol, err := sla.Default()
@@ -104,13 +131,13 @@ func importDeps(ctx context.Context, g *globals, log *slog.Logger) (importer.Dep
 		pol, err = sla.Parse([]byte(doc.Value))
 	}
 	if err != nil {
-		return importer.Deps{}, fmt.Errorf("sla policies: %w", err)
+		return importer.Deps{}, done, fmt.Errorf("sla policies: %w", err)
 	}
 	svc, err := tickets.New(tickets.DefaultConfig(), tickets.Deps{Store: store, Sequencer: store, NewID: newID, Logger: log})
 	if err != nil {
-		return importer.Deps{}, err
+		return importer.Deps{}, done, err
 	}
-	return importer.Deps{Builder: svc, Sequencer: store, Writer: store, SLA: pol, Logger: log}, nil
+	return importer.Deps{Builder: svc, Sequencer: store, Writer: store, Embedder: embedder, SLA: pol, Logger: log}, done, nil
 }
 
 func newClients(g *globals) *cobra.Command {

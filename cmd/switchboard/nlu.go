@@ -18,6 +18,8 @@ import (
 	"github.com/switchboard-cc/switchboard/nlu/nluapi"
 	"github.com/switchboard-cc/switchboard/nlu/ort"
 	"github.com/switchboard-cc/switchboard/tickets"
+	"github.com/switchboard-cc/switchboard/tickets/esstore"
+	"github.com/switchboard-cc/switchboard/tickets/sla"
 )
 
 // nluConfig is the nlu section of the configuration file.
@@ -51,7 +53,11 @@ func openNLU(ctx context.Context, cfg nluConfig, lib string, c *es.Client, reg p
 		Dir: cfg.ModelsDir, Threads: cfg.Threads, MaxBatch: cfg.MaxBatch, Window: cfg.Window,
 		Reload: cfg.Reload, Logger: log.With("component", "nlu"), Registerer: reg,
 	}
-	svc, err := nlu.Open(ctx, rt, ncfg, nlu.Deps{Utterances: c})
+	var deps nlu.Deps
+	if c != nil {
+		deps.Utterances = c // a nil *es.Client would be a non-nil interface
+	}
+	svc, err := nlu.Open(ctx, rt, ncfg, deps)
 	if err != nil {
 		_ = rt.Close()
 		return nil, nil, fmt.Errorf("nlu: %w", err)
@@ -183,4 +189,14 @@ func (n neighbors) NearestLabelled(ctx context.Context, vec []float32, k int) ([
 		out[i] = nluapi.Neighbor{TicketID: x.TicketID, Number: x.Number, Subject: x.Subject, Label: x.Label, Source: x.Source, Score: x.Score}
 	}
 	return out, nil
+}
+
+// newAPIImporter is the API's importer, embedding imported tickets when an
+// embedding model of the index's dimension serves.
+func newAPIImporter(svc *tickets.Service, store *esstore.Store, pol *sla.Holder, n *nlu.Service, dims int, log *slog.Logger) *apiImporter {
+	a := &apiImporter{svc: svc, store: store, sla: pol, log: log}
+	if n != nil && embeddingDims(n) == dims && dims > 0 {
+		a.embed = n
+	}
+	return a
 }

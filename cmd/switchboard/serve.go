@@ -299,7 +299,7 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		Webhooks:   webhooks,
 		SLA:        slaPolicies{slaDoc},
 		Automation: automationRules{rulesDoc},
-		Importer:   &apiImporter{svc: svc, store: store, sla: slaHolder, log: log},
+		Importer:   newAPIImporter(svc, store, slaHolder, nluSvc, storeCfg.EmbeddingDims, log),
 		Clients:    clients,
 	})
 	if err != nil {

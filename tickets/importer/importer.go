@@ -84,12 +84,24 @@ type SLAPolicy interface {
 	Apply(t *tickets.Ticket)
 }
 
+// Embedder computes the sentence vectors of many texts in one call, so that
+// imported history takes part in similar-ticket search and serves as the
+// labelled evidence behind new classifications. The NLU service
+// implements it.
+type Embedder interface {
+	Embed(ctx context.Context, texts []string) (vecs [][]float32, model string, err error)
+}
+
 // Deps are Run's collaborators. Builder, Sequencer and Writer are required
 // unless the run is a dry run; the others may be nil.
 type Deps struct {
 	Builder   Builder
 	Sequencer Sequencer
 	Writer    Writer
+	// Embedder, when set, embeds each batch before it is stored. Its
+	// failure never fails the import: the batch is stored without vectors
+	// and the summary counts them.
+	Embedder Embedder
 	// SLA recomputes due times from the legacy creation time. Without it
 	// imported tickets carry no due times, because those the Builder
 	// computed count from the import, not from when the ticket was opened.
@@ -194,6 +206,9 @@ type Summary struct {
 	// Rejected rows are in the rejection report: invalid, or refused by
 	// storage.
 	Rejected int64 `json:"rejected"`
+	// NotEmbedded tickets were stored without a sentence vector because
+	// the embedding model failed (only counted when one is configured).
+	NotEmbedded int64 `json:"not_embedded,omitempty"`
 	// Batches stored (in a dry run: that would have been sent).
 	Batches     int64         `json:"batches"`
 	Duration    time.Duration `json:"duration"`
@@ -216,8 +231,12 @@ func (s Summary) String() string {
 		return fmt.Sprintf("dry run: %d rows: %d valid, %d rejected%s; nothing stored; %s (%.0f rows/s)",
 			s.Rows, s.Valid, s.Rejected, rejects, d, rate)
 	}
-	return fmt.Sprintf("import: %d rows: %d imported, %d already present, %d rejected%s; %d batches in %s (%.0f rows/s)",
-		s.Rows, s.Imported, s.AlreadyPresent, s.Rejected, rejects, s.Batches, d, rate)
+	noVec := ""
+	if s.NotEmbedded > 0 {
+		noVec = fmt.Sprintf(", %d without embedding", s.NotEmbedded)
+	}
+	return fmt.Sprintf("import: %d rows: %d imported, %d already present, %d rejected%s%s; %d batches in %s (%.0f rows/s)",
+		s.Rows, s.Imported, s.AlreadyPresent, s.Rejected, rejects, noVec, s.Batches, d, rate)
 }
 
 // IncompleteError reports an import that stopped part-way. Committed
@@ -451,6 +470,30 @@ func (r *run) parse(ctx context.Context, rd *Reader, out chan<- []*Row) error {
 	return nil
 }
 
+// embed attaches sentence vectors to ts, in chunks the models batch well.
+func (r *run) embed(ctx context.Context, ts []*tickets.Ticket) {
+	if r.d.Embedder == nil {
+		return
+	}
+	const chunk = 64
+	for start := 0; start < len(ts); start += chunk {
+		part := ts[start:min(start+chunk, len(ts))]
+		texts := make([]string, len(part))
+		for i, t := range part {
+			texts[i] = tickets.AnalysisText(t)
+		}
+		vecs, model, err := r.d.Embedder.Embed(ctx, texts)
+		if err != nil || len(vecs) != len(part) {
+			r.d.Logger.WarnContext(ctx, "import: embedding failed; tickets stored without vectors", "tickets", len(part), "err", err)
+			r.count(func(s *Summary) { s.NotEmbedded += int64(len(part)) })
+			continue
+		}
+		for i, t := range part {
+			t.Embedding, t.EmbeddingModel = vecs[i], model
+		}
+	}
+}
+
 // store reserves numbers for a batch, builds its tickets and creates them,
 // retrying while storage is unavailable.
 func (r *run) store(ctx context.Context, rows []*Row) error {
@@ -469,6 +512,7 @@ func (r *run) store(ctx context.Context, rows []*Row) error {
 	for i, row := range rows {
 		pending[i] = r.build(row, first+int64(i), now)
 	}
+	r.embed(ctx, pending)
 	err = r.retry(ctx, "create tickets", func() (bool, error) {
 		res, err := r.d.Writer.CreateMany(ctx, pending)
 		if err != nil {
