@@ -13,8 +13,13 @@
 # Environment: SINCE (default: 90 days ago), TEST_WEEKS (2), MARGIN (0.005),
 # FORCE (0), ARCH (ngrams), TRAIN_ARGS (as make models), QUANTIZE (0),
 # MIN_ROWS (200), ES_PORT (9200),
+# MODELS (default models): the models directory to compare against and
+# promote into.
 # DEMO=1: first import labelled demo tickets (from the domain generator,
-# spread over the last 10 weeks) so that a fresh install has data.
+# spread over the last 10 weeks) so that a fresh install has data. The demo
+# works on a copy of the models (unless MODELS is set): its tickets repeat
+# the generator's phrasings, so its candidate looks perfect on them and
+# must not replace the shipped model.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -33,6 +38,12 @@ export ES_URL="http://127.0.0.1:$port"
 since="${SINCE:-$(date -u -d '90 days ago' +%F)}"
 work="$SB_DATA/retrain/$(date -u +%Y%m%dT%H%M%S)"
 mkdir -p "$work"
+models="${MODELS:-models}"
+if [[ "${DEMO:-0}" == 1 && -z "${MODELS:-}" ]]; then
+  models="$work/models"
+  cp -r models "$models"
+  say "demo: working on a copy of the models in ${models#"$SB_ROOT"/}"
+fi
 
 if [[ "${DEMO:-0}" == 1 ]]; then
   say "importing labelled demo tickets (generated, spread over the last 10 weeks)"
@@ -62,9 +73,9 @@ if ((rows < ${MIN_ROWS:-200})); then
   die "only $rows labelled tickets since $since; a model trained on so few would be worse than the shipped one. Label more tickets (agents' category corrections count), lower MIN_ROWS, or try DEMO=1"
 fi
 
-prod="$("$py" -c 'import json,sys; print(json.load(open("models/manifest.json"))["tasks"]["category"]["production"])' 2>/dev/null || true)"
+prod="$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1] + "/manifest.json"))["tasks"]["category"]["production"])' "$models" 2>/dev/null || true)"
 tok=()
-[[ -n "$prod" ]] && tok=(--tokenizer "models/category/$prod/tokenizer.json")
+[[ -n "$prod" ]] && tok=(--tokenizer "$models/category/$prod/tokenizer.json")
 quant=()
 [[ "${QUANTIZE:-0}" == 1 ]] && quant=(--quantize)
 say "2-4/5 training category on $rows tickets (test = the last ${TEST_WEEKS:-2} weeks)"
@@ -87,19 +98,19 @@ PY
 read -r -a train_args <<<"${TRAIN_ARGS:---embed-dim 64 --lr 1e-3 --dropout 0.5 --vocab-size 2000 --weight-decay 0.1}"
 summary="$(train train --task category --arch "${ARCH:-ngrams}" "${train_args[@]}" --data "$work/split/train.jsonl" \
   --test "$work/split/test.jsonl" --source "switchboard training export --since $since" \
-  --out models "${tok[@]}" "${quant[@]}")"
+  --out "$models" "${tok[@]}" "${quant[@]}")"
 echo "$summary"
 version="$("$py" -c 'import json,sys; print(json.loads(sys.stdin.read())["version"])' <<<"$summary")"
 if [[ -n "$prod" ]]; then
   say "3/5 candidate $version vs production $prod on the same held-out weeks"
-  train compare --candidate "models/category/$version" --production "models/category/$prod" --data "$work/split/test.jsonl"
+  train compare --candidate "$models/category/$version" --production "$models/category/$prod" --data "$work/split/test.jsonl"
 fi
 force=()
 [[ "${FORCE:-0}" == 1 ]] && force=(--force)
 say "5/5 promotion (margin ${MARGIN:-0.005})"
-if train promote --models models --task category --version "$version" \
+if train promote --models "$models" --task category --version "$version" \
   --data "$work/split/test.jsonl" --margin "${MARGIN:-0.005}" "${force[@]}"; then
-  say "promoted; a running server picks it up within seconds (GET /api/v1/nlu/models)"
+  say "promoted in ${models#"$SB_ROOT"/}; a server serving that directory picks it up within seconds (GET /api/v1/nlu/models)"
 else
   warn "category $version was not promoted; production stays $prod. FORCE=1 promotes anyway"
 fi
