@@ -182,6 +182,34 @@ func TestServeWithShippedModels(t *testing.T) {
 		t.Errorf("classify with evidence: %d %s; want logistics and the one agent-labelled ticket", res.status, res.body)
 	}
 
+	// Imported history is embedded as it is imported, so its labels back
+	// the classifications of new tickets.
+	in := filepath.Join(t.TempDir(), "history.jsonl")
+	hist := `{"id":"h1","customer":"Li Na","subject":"Refund not received","description":"I returned the blender two weeks ago and the refund has still not reached my card.","category":"returns_refunds","created_at":"2026-10-01T09:00:00Z"}
+{"id":"h2","customer":"王芳","subject":"退款一直没到账","description":"退货已经签收了，钱还没退回来","category":"returns_refunds","created_at":"2026-10-02T09:00:00Z"}
+`
+	if err := os.WriteFile(in, []byte(hist), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var importOut strings.Builder
+	if code := run(context.Background(), []string{"import", "--es-url", esURL, "--index-prefix", prefix, "--quiet",
+		"--mapping", filepath.Join("..", "..", "deploy", "demo", "labelled-mapping.yaml"),
+		"--models-dir", shippedModels, "--onnxruntime-lib", lib, in}, nil, &importOut, io.Discard); code != 0 || !strings.Contains(importOut.String(), "2 imported") {
+		t.Fatalf("import exited %d: %s", code, importOut.String())
+	}
+	time.Sleep(1100 * time.Millisecond)
+	res = do(t, http.MethodPost, base+"/api/v1/nlu/classify", tok, `{"text":"my refund for the returned item has not arrived yet"}`)
+	mustJSON(t, res.body, &cls)
+	imported := 0
+	for _, n := range cls.Neighbors {
+		if n.Source == "import" {
+			imported++
+		}
+	}
+	if res.status != http.StatusOK || imported == 0 {
+		t.Errorf("classify after importing labelled history: %d %s; want imported tickets among the neighbors", res.status, res.body)
+	}
+
 	// The NLU endpoints, including bad input.
 	for _, tc := range []struct {
 		path, body string
