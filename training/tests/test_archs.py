@@ -92,17 +92,6 @@ def test_encoder_follows_the_contract() -> None:
     assert tok.encode("你好").tokens == ["[CLS]", "你", "好", "[SEP]"], "CJK characters are words"
 
 
-def test_tokenizer_training_is_reproducible() -> None:
-    """The same texts give the same tokenizer.json (models are rebuilt from their cards)."""
-    texts = [r.text for r in examples(1)]
-    a, b = train_tokenizer(texts, vocab_size=150), train_tokenizer(list(reversed(texts)), vocab_size=150)
-    assert a.to_str() == b.to_str()
-    assert a.get_vocab_size() == 150
-    seen = {ch for t in texts for ch in t.lower() if not ch.isspace()}
-    assert all(a.token_to_id(ch) is not None or a.token_to_id("##" + ch) is not None for ch in seen)
-    assert "[UNK]" not in a.encode(" ".join(texts[:20])).tokens, "text made of seen characters never needs [UNK]"
-
-
 def test_calibrated_validation_is_better() -> None:
     """Temperature fitted on validation logits never raises their NLL."""
     fc = train.FitConfig(arch="textcnn", arch_config=archs.ArchConfig(embed_dim=16, filters=8, kernel_sizes=(2,)),
