@@ -36,8 +36,17 @@ ORT_SO_SHA256="53ef1ac028dd1b05554b8da28d9159eb3876f99868193d2aaa6e67f0243c23d4"
 ORT_DIR="$SB_CACHE/onnxruntime/$ORT_VERSION/lib"
 ORT_LIB="$ORT_DIR/libonnxruntime.so.1"
 
+# Silero VAD (MIT), the ONNX model from the PyPI wheel silero-vad; the wheel's
+# silero_vad/data/silero_vad.onnx runs at 8 and 16 kHz (see models/vad/*/card.json).
+VAD_VERSION="6.2.3"
+VAD_WHL_URL="https://files.pythonhosted.org/packages/84/ef/9099037ed6f180ea33220178df4107112c0ce2bf5fb4d6f6ab19db2844ed/silero_vad-$VAD_VERSION-py3-none-any.whl"
+VAD_WHL_SHA256="7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8"
+VAD_ONNX_SHA256="1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
+VAD_DIR="$SB_ROOT/models/vad/silero-v$VAD_VERSION"
+VAD_MODEL="$VAD_DIR/model.onnx"
+
 # Debian packages the product needs at runtime / in tests.
-SB_APT_PACKAGES=(espeak-ng sox sip-tester wrk)
+SB_APT_PACKAGES=(espeak-ng sox sip-tester wrk sctk)
 
 # Swagger UI for /docs, served by the binary itself (no CDN needed).
 SWAGGER_VERSION="5.17.14"
@@ -446,6 +455,42 @@ ort_download() {
   ln -sfn "libonnxruntime.so.1" "$ORT_DIR/libonnxruntime.so"
   rm -rf "$tmp"
   say "ONNX Runtime $ORT_VERSION installed at ${ORT_LIB#"$SB_ROOT"/}"
+}
+
+# vad_download -- ensure $VAD_MODEL (Silero VAD ONNX model, git-ignored; its
+# card.json beside it is committed) from the pinned PyPI wheel.
+vad_download() {
+  if [[ -f "$VAD_MODEL" && "$(sha256_of "$VAD_MODEL")" == "$VAD_ONNX_SHA256" ]]; then
+    return 0
+  fi
+  need_cmd curl unzip sha256sum
+  local member="silero_vad/data/silero_vad.onnx"
+  local whl="silero_vad-$VAD_VERSION-py3-none-any.whl" tmp
+  mkdir -p "$SB_CACHE" "$VAD_DIR"
+  tmp="$(mktemp -d "$SB_CACHE/tmp-vad.XXXXXX")"
+  say "downloading Silero VAD $VAD_VERSION (silero-vad wheel from PyPI, ~11 MB)..."
+  curl -fsSL --retry 3 -o "$tmp/$whl" "$VAD_WHL_URL" || {
+    rm -rf "$tmp"
+    die "download of $VAD_WHL_URL failed"
+  }
+  if [[ "$(sha256_of "$tmp/$whl")" != "$VAD_WHL_SHA256" ]]; then
+    rm -rf "$tmp"
+    die "sha256 mismatch for $whl (expected $VAD_WHL_SHA256)"
+  fi
+  unzip -q -o "$tmp/$whl" "$member" -d "$tmp" || {
+    rm -rf "$tmp"
+    die "could not extract $member from $whl"
+  }
+  if [[ "$(sha256_of "$tmp/$member")" != "$VAD_ONNX_SHA256" ]]; then
+    rm -rf "$tmp"
+    die "sha256 mismatch for $member (expected $VAD_ONNX_SHA256)"
+  fi
+  # Same file system as the target, so the rename is atomic: a reader never
+  # sees half a model.
+  install -m 0644 "$tmp/$member" "$VAD_MODEL.tmp"
+  mv -f "$VAD_MODEL.tmp" "$VAD_MODEL"
+  rm -rf "$tmp"
+  say "Silero VAD $VAD_VERSION installed at ${VAD_MODEL#"$SB_ROOT"/}"
 }
 
 # ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ cd "$SB_ROOT"
 apt_ensure "${SB_APT_PACKAGES[@]}"
 es_download
 ort_download
+vad_download
 swagger_download
 venv_ensure
 

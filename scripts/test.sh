@@ -23,6 +23,7 @@ cd "$SB_ROOT"
 apt_ensure "${SB_APT_PACKAGES[@]}"
 es_download
 ort_download
+vad_download
 venv_ensure
 go_env_setup
 
@@ -48,6 +49,7 @@ es_start "$tmp/es-data" "$port" "$tmp/es.log" "$es_pidfile"
 export SWITCHBOARD_TEST_ES_URL="http://127.0.0.1:$port"
 # Integration tests fail rather than skip when the cluster is missing here.
 export SWITCHBOARD_REQUIRE_ES=1
+export SWITCHBOARD_REQUIRE_MODELS=1
 export ONNXRUNTIME_LIB="$ORT_LIB"
 say "SWITCHBOARD_TEST_ES_URL=$SWITCHBOARD_TEST_ES_URL"
 say "ONNXRUNTIME_LIB=$ONNXRUNTIME_LIB"

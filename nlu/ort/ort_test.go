@@ -352,3 +352,35 @@ func TestLibraryFromEnv(t *testing.T) {
 		t.Errorf("walking up: %q, want %q", got, lib)
 	}
 }
+
+func TestMetadata(t *testing.T) {
+	rt := orttest.Runtime(t)
+	tests := []struct {
+		path string
+		want map[string]string
+	}{
+		{"testdata/tiny.onnx", map[string]string{}},
+		{"testdata/tiny_meta.onnx", map[string]string{"sample_rate": "8000", "language": "zh,en", "note": "中文 ok"}},
+	}
+	for _, tc := range tests {
+		got, err := rt.Metadata(tc.path)
+		if err != nil {
+			t.Fatalf("Metadata(%s): %v", tc.path, err)
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("Metadata(%s) = %v, want %v", tc.path, got, tc.want)
+		}
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("Metadata(%s)[%q] = %q, want %q", tc.path, k, got[k], v)
+			}
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.onnx")
+	if err := os.WriteFile(bad, []byte("not a model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Metadata(bad); !errors.Is(err, ort.ErrBadModel) {
+		t.Errorf("Metadata(garbage) = %v, want ErrBadModel", err)
+	}
+}

@@ -33,7 +33,8 @@ func (io IO) String() string {
 }
 
 // Tensor is a dense row-major tensor; exactly one of Int64 and Float32 holds
-// the data, with product(Shape) elements.
+// the data, with product(Shape) elements. An empty Shape is a scalar (rank
+// 0, one value).
 type Tensor struct {
 	Shape   []int64
 	Int64   []int64
@@ -269,29 +270,23 @@ func (s *Session) Run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 	defer destroyAll(in)
 	for i, t := range inputs {
 		var err error
-		if s.inputs[i].DType == Int64 {
-			in[i], err = onnx.NewTensor(onnx.NewShape(t.Shape...), t.Int64)
-		} else {
-			in[i], err = onnx.NewTensor(onnx.NewShape(t.Shape...), t.Float32)
-		}
-		if err != nil {
+		if in[i], err = newInput(s.inputs[i], t); err != nil {
 			return nil, fmt.Errorf("ort: input %q: %w", s.inputs[i].Name, err)
 		}
 	}
 	out := make([]onnx.Value, len(s.outputs))
 	defer destroyAll(out)
+	if err := allocScalarOutputs(s.outputs, out); err != nil {
+		return nil, err
+	}
 	if err := s.run(ctx, in, out); err != nil {
 		return nil, err
 	}
 	res := make([]Tensor, len(out))
 	for i, v := range out {
-		switch t := v.(type) {
-		case *onnx.Tensor[float32]:
-			res[i] = Tensor{Shape: slices.Clone([]int64(t.GetShape())), Float32: t.GetData()}
-		case *onnx.Tensor[int64]:
-			res[i] = Tensor{Shape: slices.Clone([]int64(t.GetShape())), Int64: t.GetData()}
-		default:
-			return nil, fmt.Errorf("%w: output %q: unsupported value %T", ErrShapeMismatch, s.outputs[i].Name, v)
+		var err error
+		if res[i], err = fromValue(s.outputs[i], v); err != nil {
+			return nil, err
 		}
 	}
 	return res, nil
