@@ -21,7 +21,25 @@ const (
 	TaskIntent    = "intent"
 	TaskSentiment = "sentiment"
 	TaskEmbed     = "embed"
+	// TaskASR is the speech recognizer's acoustic model. The manifest
+	// names its production version like any task's, but nlu/asr loads it,
+	// not the Service.
+	TaskASR = "asr"
+	// TaskVAD is the voice activity detector, loaded by nlu/vad's users.
+	TaskVAD = "vad"
 )
+
+// SpeechTask reports whether task is one the Service leaves to the speech
+// packages: its models take audio features, not text.
+func SpeechTask(task string) bool { return task == TaskASR || task == TaskVAD }
+
+// ReadManifest reads and validates dir's manifest; exists is false when
+// there is none. Packages that serve their own tasks from the same
+// manifest (nlu/asr) use it.
+func ReadManifest(dir string) (m Manifest, exists bool, err error) {
+	m, _, exists, err = readManifest(dir)
+	return m, exists, err
+}
 
 // ManifestFile is the manifest's name inside the models directory.
 const ManifestFile = "manifest.json"

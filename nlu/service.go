@@ -244,6 +244,9 @@ func (s *Service) reload(ctx context.Context, force bool) error {
 
 	var errs []error
 	for _, task := range man.taskNames() {
+		if SpeechTask(task) {
+			continue // served by nlu/asr, which reads the same manifest
+		}
 		if err := s.reloadTask(ctx, task, man.Tasks[task], force); err != nil {
 			errs = append(errs, err)
 		}
