@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 BIN   := .cache/bin/switchboard
 
-.PHONY: help run test setup build bench models retrain es es-stop clean
+.PHONY: help run test setup build bench bench-asr models retrain es es-stop clean
 .DEFAULT_GOAL := help
 
 help: ## show this help
@@ -26,6 +26,9 @@ build: ## go build ./... and $(BIN)
 
 bench: ## run scripts/bench.sh (if present)
 	@if [ -f scripts/bench.sh ]; then bash scripts/bench.sh; else echo "scripts/bench.sh does not exist yet; nothing to benchmark"; fi
+
+bench-asr: ## speech benchmarks: CER/WER, intents and digits from audio, RTF, latency (scripts/asr-bench.sh)
+	@bash scripts/asr-bench.sh
 
 models: ## rebuild the shipped NLU models from scratch (generator -> train -> ONNX -> promote)
 	@bash scripts/models.sh

@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/switchboard-cc/switchboard/nlu"
+	"github.com/switchboard-cc/switchboard/nlu/asr/asrapi"
 	"github.com/switchboard-cc/switchboard/nlu/nluapi"
 	"github.com/switchboard-cc/switchboard/tickets/api/apitest"
 	"github.com/switchboard-cc/switchboard/web"
@@ -81,13 +82,18 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	e := apitest.New(t, apitest.Options{})
 	docs := documented(t)
 	registered := map[string]bool{}
-	// The NLU routes are registered only when models are configured; the
-	// document describes them always. Their table needs no live service.
+	// The NLU routes are registered only when models are configured, the
+	// ASR route only when speech recognition is on; the document describes
+	// them always. Their tables need no live service.
 	nluAPI, err := nluapi.New(nluapi.DefaultConfig(), nluapi.Deps{Service: (*nlu.Service)(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range append(e.Server.Routes(), nluAPI.Routes()...) {
+	asrAPI, err := asrapi.New(asrapi.DefaultConfig(), asrapi.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range slices.Concat(e.Server.Routes(), nluAPI.Routes(), asrAPI.Routes()) {
 		key := r.Method + " " + openAPIPath(r.Path)
 		registered[key] = true
 		scope, ok := docs[key]

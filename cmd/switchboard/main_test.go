@@ -310,6 +310,12 @@ func TestExampleConfigParses(t *testing.T) {
 	if len(fc.Webhooks.Endpoints) != 3 || fc.HTTP.Addr == "" {
 		t.Fatalf("example config parsed to %+v", fc)
 	}
+	if fc.ASR.Enabled == nil || fc.ASR.MaxConcurrent == 0 {
+		t.Fatalf("example asr section parsed to %+v", fc.ASR)
+	}
+	if err := fc.ASR.apiConfig().Validate(); err != nil {
+		t.Fatalf("example asr section: %v", err)
+	}
 	if _, err := loadFileConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Fatal("a missing config file was accepted")
 	}

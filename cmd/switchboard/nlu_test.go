@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -238,6 +239,35 @@ func TestServeWithShippedModels(t *testing.T) {
 	mustJSON(t, do(t, http.MethodPost, base+"/api/v1/nlu/intent", tok, `{"text":"can you book me a flight to tokyo next friday"}`).body, &intent)
 	if !intent.OutOfScope {
 		t.Errorf("flight booking: %+v, want out of scope", intent)
+	}
+
+	// Speech recognition of a recording: the manifest names the ASR
+	// model; until training/ has written it, the server runs without it
+	// and the route says so.
+	wav, err := os.ReadFile(filepath.Join("..", "..", "nlu", "audio", "testdata", "speech8k.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/asr", bytes.NewReader(wav))
+	req.Header.Set("Content-Type", "audio/wav")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	hres, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(hres.Body)
+	hres.Body.Close()
+	_, statErr := os.Stat(filepath.Join(shippedModels, "asr", "2026-11-24.1", "model.onnx"))
+	switch {
+	case statErr == nil:
+		var tr struct {
+			Text string `json:"text"`
+		}
+		if hres.StatusCode != http.StatusOK || json.Unmarshal(body, &tr) != nil || !strings.Contains(tr.Text, "快递") {
+			t.Errorf("POST /api/v1/asr: %d %s, want a transcript containing 快递", hres.StatusCode, body)
+		}
+	case hres.StatusCode != http.StatusServiceUnavailable || hres.Header.Get("Retry-After") == "":
+		t.Errorf("POST /api/v1/asr without the model: %d %s, want 503 with Retry-After", hres.StatusCode, body)
 	}
 }
 

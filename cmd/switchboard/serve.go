@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-cc/switchboard/es/eslog"
 	"github.com/switchboard-cc/switchboard/es/settings"
 	"github.com/switchboard-cc/switchboard/nlu"
+	"github.com/switchboard-cc/switchboard/nlu/asr"
 	"github.com/switchboard-cc/switchboard/nlu/nluapi"
 	"github.com/switchboard-cc/switchboard/nlu/ort"
 	"github.com/switchboard-cc/switchboard/tickets"
@@ -72,6 +73,7 @@ type fileConfig struct {
 	// through another replica's API.
 	SettingsReload time.Duration `yaml:"settings_reload"`
 	NLU            nluConfig     `yaml:"nlu"`
+	ASR            asrConfig     `yaml:"asr"`
 }
 
 func loadFileConfig(path string) (fileConfig, error) {
@@ -103,6 +105,9 @@ type serveFlags struct {
 	modelsDirSet bool
 	ortLib       string
 	nluThreads   int
+	asr          bool
+	// asrSet: --asr was given, so it overrides the file.
+	asrSet bool
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -117,6 +122,7 @@ indices and an admin API client, whose secret is printed once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.modelsDirSet = cmd.Flags().Changed("models-dir")
+			f.asrSet = cmd.Flags().Changed("asr")
 			return serve(cmd.Context(), g, f)
 		},
 	}
@@ -130,6 +136,7 @@ indices and an admin API client, whose secret is printed once.`,
 	fl.StringVar(&f.modelsDir, "models-dir", env("SWITCHBOARD_MODELS_DIR", "models"), "NLU models directory with manifest.json (env SWITCHBOARD_MODELS_DIR); '' runs without NLU")
 	fl.StringVar(&f.ortLib, "onnxruntime-lib", ort.LibraryFromEnv(), "ONNX Runtime 1.24 shared library (env ONNXRUNTIME_LIB)")
 	fl.IntVar(&f.nluThreads, "nlu-threads", 0, "intra-op threads per model (default 1: requests are micro-batched, and tickets run three models side by side)")
+	fl.BoolVar(&f.asr, "asr", true, "serve speech recognition (POST /api/v1/asr) with the asr and vad models the manifest in --models-dir names")
 	return cmd
 }
 
@@ -185,6 +192,25 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 			nluSvc = svc
 			defer rt.Close()
 			defer svc.Close()
+		}
+	}
+
+	// Speech recognition of recordings: the manifest's asr and vad
+	// models. A model not there yet leaves the route answering 503.
+	asrOn := f.asr
+	if !f.asrSet && fc.ASR.Enabled != nil {
+		asrOn = *fc.ASR.Enabled
+	}
+	var speech *asr.Speech
+	if asrOn && nluCfg.ModelsDir != "" {
+		sp, rt, err := openSpeech(ctx, nluCfg.ModelsDir, fc.ASR, f.ortLib, mainLog)
+		if err != nil {
+			return fmt.Errorf("asr: %w", err)
+		}
+		if sp != nil {
+			speech = sp
+			defer rt.Close()
+			defer sp.Close()
 		}
 	}
 
@@ -312,6 +338,13 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 			return err
 		}
 		apis = append(apis, nluAPI)
+	}
+	if asrOn {
+		asrAPI, err := newASRAPI(fc.ASR, speech)
+		if err != nil {
+			return err
+		}
+		apis = append(apis, asrAPI)
 	}
 	if shipper != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

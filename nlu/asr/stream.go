@@ -60,7 +60,10 @@ type StreamConfig struct {
 	VAD       *vad.Model
 	VADConfig vad.Config
 	// PartialEvery is how much new audio a Partial waits for; 0 means
-	// 320 ms, negative means no partial results.
+	// 1 s, negative means no partial results. A model with a declared
+	// receptive field is run in chunks of at least its left+right context
+	// (the partial text changes only when a chunk completes), and its
+	// partials trail the audio by its right context.
 	PartialEvery time.Duration
 }
 
@@ -122,13 +125,18 @@ func (m *Model) NewStream(cfg StreamConfig) (*Stream, error) {
 	case cfg.PartialEvery < 0:
 		s.partEvery = 0
 	case cfg.PartialEvery == 0:
-		s.partEvery = int(320 / shift)
+		s.partEvery = int(1000 / shift)
 	default:
 		s.partEvery = max(1, int(float64(cfg.PartialEvery.Milliseconds())/shift))
 	}
 	chunk := s.partEvery
 	if chunk == 0 {
 		chunk = int(1000 / shift) // no partials: still bound the work per step
+	}
+	if m.info.Streamable() {
+		// Each chunk recomputes its left and right context; a chunk at
+		// least that long keeps the overhead to about 2x one pass.
+		chunk = max(chunk, m.info.LeftContext+m.info.RightContext)
 	}
 	s.enc = newEncoder(m, chunk)
 	if cfg.VAD != nil {
