@@ -7,11 +7,17 @@
 #      export ONNX (parity-checked) and write each model card;
 #   3. convert the pretrained MiniLM sentence encoder into the embed model;
 #   4. promote the new versions in models/manifest.json (a version only
-#      replaces production if it beats it; FORCE=1 promotes regardless).
+#      replaces production if it beats it; FORCE=1 promotes regardless);
+#   5. build the speech model models/asr/<ASR_VERSION> (training/README.md,
+#      "Speech recognition"): synthesised telephone speech, CTC training
+#      within ASR_MINUTES (55), ONNX export, evaluation. About 62 minutes on
+#      2 cores (measured for 2026-11-24.1: synth 5.9, features 0.5, train 52
+#      with ASR_MINUTES=52, export+evaluate 0.3).
 #
 # Environment: ARCH (default ngrams), TRAIN_ARGS (the recipe's
 # hyperparameters), SEED (13), FORCE (0), TASKS ("category intent
-# sentiment"), EMBED (1: also rebuild the embed model).
+# sentiment"), EMBED (1: also rebuild the embed model), ASR (1: also build
+# the speech model), ASR_VERSION (today's date .1), ASR_MINUTES (55).
 #
 # The recipe is what won on the held-out templates (docs/benchmarks.md):
 # fastText-style n-gram bags over a small (2,000) WordPiece vocabulary
@@ -71,6 +77,17 @@ if [[ "${EMBED:-1}" == 1 ]]; then
     train pretrained-embed --out models --version "$version"
   fi
   train promote --models models --task embed --version "$version" --force
+fi
+if [[ "${ASR:-1}" == 1 ]]; then
+  asr_version="${ASR_VERSION:-$(date -u +%Y-%m-%d).1}"
+  if [[ -f "models/asr/$asr_version/model.onnx" ]]; then
+    say "speech model $asr_version exists; keeping it (delete models/asr/$asr_version to rebuild)"
+  else
+    say "building the speech model models/asr/$asr_version (about 62 min; log in .data/asr/all.log)"
+    mkdir -p "$SB_DATA/asr"
+    train asr all --data "$SB_DATA/asr" --out "models/asr/$asr_version" --seed "$seed" \
+      --max-minutes "${ASR_MINUTES:-55}" --quiet 2> >(tee "$SB_DATA/asr/all.log" >&2)
+  fi
 fi
 say "models rebuilt in $((SECONDS - start)) s; manifest:"
 cat models/manifest.json >&2

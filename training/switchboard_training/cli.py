@@ -25,6 +25,7 @@ PASSTHROUGH: dict[str, tuple[str, str, str]] = {
     "generate": ("generate", "main", "generate labelled domain data (train.jsonl/test.jsonl) for a task"),
     "pretrained-embed": ("pretrained", "main_embed", "export the pretrained MiniLM sentence embedder"),
     "golden-tokens": ("golden", "main", "write golden token ids for the Go tokenizer tests"),
+    "asr": ("asr.cli", "main", "build the speech model: synth, features, train, export, evaluate, all"),
 }
 
 
