@@ -40,6 +40,7 @@ type speechFlags struct {
 	beam    int
 	// endpointing
 	minSilence time.Duration
+	preRoll    time.Duration
 }
 
 func (f *speechFlags) register(cmd *cobra.Command) {
@@ -56,11 +57,12 @@ func (f *speechFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.digits, "digits", "", "grammar: a digit string of N or MIN-MAX digits, e.g. 11 or 4-12")
 	fl.IntVar(&f.beam, "beam", 0, "beam width (1: greedy; 0: the default 8)")
 	fl.DurationVar(&f.minSilence, "min-silence", vad.DefaultConfig().MinSilence, "silence that ends an utterance (the VAD's hangover)")
+	fl.DurationVar(&f.preRoll, "pre-roll", 0, "audio before the VAD's start of speech kept in the utterance (0: the default)")
 }
 
 // streamConfig is the stream configuration the flags describe.
 func (f *speechFlags) streamConfig(sp *asr.Speech) asr.StreamConfig {
-	c := asr.StreamConfig{VAD: sp.VAD}
+	c := asr.StreamConfig{VAD: sp.VAD, PreRoll: f.preRoll}
 	if sp.VAD != nil {
 		c.VADConfig = vad.DefaultConfig()
 		c.VADConfig.MinSilence = f.minSilence

@@ -50,6 +50,7 @@ type evalOut struct {
 	// Final: the recognizer's share of the latency (the rest is the
 	// VAD waiting for silence).
 	finalCompute time.Duration
+	utterances   int // finals with text: more than one means the VAD split the recording
 	err          error
 }
 
@@ -213,6 +214,7 @@ func evalOne(ctx context.Context, sp *asr.Speech, cfg asr.StreamConfig, row eval
 			}
 			if ev.Result.Text != "" {
 				texts = append(texts, ev.Result.Text)
+				o.utterances++
 			}
 			o.slot += ev.Result.Slot
 			o.matched = o.matched || ev.Result.GrammarMatched
@@ -399,7 +401,7 @@ func reportEval(ctx context.Context, w io.Writer, info asr.Info, svc *nlu.Servic
 			if err := errors.Join(asreval.WriteTrn(trn[unit][0], ru, id), asreval.WriteTrn(trn[unit][1], hu, id)); err != nil {
 				return err
 			}
-			line, _ := json.Marshal(map[string]any{"id": id, "audio": r.row.Audio, "ref": r.row.Text, "hyp": r.hyp, "slot": r.slot, "latency_ms": r.latency.Milliseconds()})
+			line, _ := json.Marshal(map[string]any{"id": id, "audio": r.row.Audio, "ref": r.row.Text, "hyp": r.hyp, "slot": r.slot, "utterances": r.utterances, "latency_ms": r.latency.Milliseconds()})
 			fmt.Fprintf(res, "%s\n", line)
 		}
 		if r.row.Digits != "" {

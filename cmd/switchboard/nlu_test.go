@@ -244,7 +244,7 @@ func TestServeWithShippedModels(t *testing.T) {
 	// Speech recognition of a recording: the manifest names the ASR
 	// model; until training/ has written it, the server runs without it
 	// and the route says so.
-	wav, err := os.ReadFile(filepath.Join("..", "..", "nlu", "audio", "testdata", "speech8k.wav"))
+	wav, err := os.ReadFile(filepath.Join("..", "..", "nlu", "asr", "testdata", "zh_parcel.wav"))
 	if err != nil {
 		t.Fatal(err)
 	}

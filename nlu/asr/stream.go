@@ -65,6 +65,14 @@ type StreamConfig struct {
 	// (the partial text changes only when a chunk completes), and its
 	// partials trail the audio by its right context.
 	PartialEvery time.Duration
+	// PreRoll is audio before the VAD's start of speech that the
+	// utterance includes; 0 means 500 ms (MinSpeech plus a pause between
+	// two words), negative none.
+	PreRoll time.Duration
+	// PostRoll is audio after the VAD's end of speech that the utterance
+	// includes; 0 means 200 ms, negative none. It costs no latency: the
+	// VAD decides the end only after MinSilence of quiet.
+	PostRoll time.Duration
 }
 
 // Stream recognizes one audio stream incrementally. It is not safe for
@@ -92,6 +100,9 @@ type Stream struct {
 	uttStart  int64 // stream index of the current utterance's first sample
 	fed       int64 // stream index up to which the utterance has its samples
 	holdBack  int64 // samples not fed yet in case the VAD ends speech in them
+	preRoll   int64 // samples before the VAD's start included in an utterance
+	postRoll  int64 // samples after the VAD's end included in an utterance
+	lastEnd   int64 // stream index where the previous utterance ended
 	sincePart int   // input frames since the last partial
 	partEvery int   // in input frames; 0 = never
 	// timeOffset places this stream's time zero in a longer recording.
@@ -151,8 +162,23 @@ func (m *Model) NewStream(cfg StreamConfig) (*Stream, error) {
 		}
 		s.vad = vs
 		s.holdBack = int64(vc.MinSilence.Seconds() * float64(rate))
-		// the history must reach back past the VAD's decision delay
-		s.histKeep = int(max(3*time.Second, vc.MinSilence+vc.MinSpeech+vc.SpeechPad+time.Second).Seconds() * float64(rate))
+		switch {
+		case cfg.PreRoll == 0:
+			s.preRoll = int64(rate) / 2
+		case cfg.PreRoll > 0:
+			s.preRoll = int64(cfg.PreRoll.Seconds() * float64(rate))
+		}
+		switch {
+		case cfg.PostRoll == 0:
+			s.postRoll = int64(rate) / 5
+		case cfg.PostRoll > 0:
+			s.postRoll = int64(cfg.PostRoll.Seconds() * float64(rate))
+		}
+		// the held-back audio must cover the post-roll
+		s.holdBack = max(s.holdBack, s.postRoll)
+		// the history must reach back past the VAD's decision delay and
+		// the pre-roll
+		s.histKeep = int(max(3*time.Second, vc.MinSilence+vc.MinSpeech+vc.SpeechPad+time.Second).Seconds()*float64(rate)) + int(s.preRoll)
 	}
 	return s, nil
 }
@@ -210,15 +236,24 @@ func (s *Stream) vadEvents(ctx context.Context, vevs []vad.Event) ([]Event, erro
 	for _, ve := range vevs {
 		switch {
 		case ve.Kind == vad.SpeechStart && !s.inSpeech:
-			s.startUtterance(ve.Sample)
+			// The VAD declares speech after MinSpeech (250 ms) of it, and a
+			// dip between words restarts that count, so a short first word
+			// ("two", "五") can lie before the start it reports; a lost
+			// first word is a lost first digit. The utterance reaches back
+			// by PreRoll (never into the previous one).
+			s.startUtterance(max(ve.Sample-s.preRoll, s.lastEnd, s.histStart))
 			evs = append(evs, Event{Kind: SpeechStarted, At: s.time(s.received)})
 		case ve.Kind == vad.SpeechEnd && s.inSpeech:
-			ev, err := s.feedTo(ctx, ve.Sample)
+			// Likewise the VAD's probability falls before a trailing
+			// fricative or vowel does: the utterance keeps a little of
+			// what follows (held back audio, so it is already here).
+			end := min(ve.Sample+s.postRoll, s.received)
+			ev, err := s.feedTo(ctx, end)
 			evs = append(evs, ev...)
 			if err != nil {
 				return evs, err
 			}
-			ev, err = s.endUtterance(ctx, ve.Sample)
+			ev, err = s.endUtterance(ctx, end)
 			evs = append(evs, ev...)
 			if err != nil {
 				return evs, err
@@ -340,6 +375,7 @@ func (s *Stream) decode(ctx context.Context, final bool) error {
 
 func (s *Stream) endUtterance(ctx context.Context, at int64) ([]Event, error) {
 	s.inSpeech = false
+	s.lastEnd = at
 	s.fb.Finish()
 	s.enc.push(s.fb, s.fb.NumReady())
 	if err := s.decode(ctx, true); err != nil {

@@ -96,10 +96,10 @@ func TestStreamEventsFollowSpeech(t *testing.T) {
 			t.Fatalf("packet %d: %d finals, want 1", packet, len(fs))
 		}
 		r := fs[0]
-		// The VAD's start is within a window or two of the onset (the
-		// clip itself begins with a little silence); its end trails the
-		// last sound by its hangover.
-		if r.Start < 900*time.Millisecond || r.Start > 1300*time.Millisecond {
+		// The utterance starts up to the pre-roll (500 ms) before the
+		// VAD's start, which is within a window or two of the onset; its
+		// end trails the last sound by the hangover and post-roll.
+		if r.Start < 400*time.Millisecond || r.Start > 1100*time.Millisecond {
 			t.Errorf("packet %d: utterance starts at %v, speech at 1s", packet, r.Start)
 		}
 		if end := time.Duration((1 + speechDur) * float64(time.Second)); r.End < end-400*time.Millisecond || r.End > end+500*time.Millisecond {
