@@ -51,7 +51,10 @@ type evalOut struct {
 	// VAD waiting for silence).
 	finalCompute time.Duration
 	utterances   int // finals with text: more than one means the VAD split the recording
-	err          error
+	// With --realtime: how long after each packet's arrival its
+	// processing ended.
+	delays []time.Duration
+	err    error
 }
 
 func newASREval(g *globals) *cobra.Command {
@@ -59,7 +62,7 @@ func newASREval(g *globals) *cobra.Command {
 	var manifest, out string
 	var limit, parallel int
 	var packet, tail time.Duration
-	var digitGrammar, intents bool
+	var digitGrammar, intents, realtime bool
 	cmd := &cobra.Command{
 		Use:   "eval --manifest FILE.jsonl [flags]",
 		Short: "Benchmark the recognizer on a labelled set: CER/WER, intents, digits, speed, latency",
@@ -116,7 +119,7 @@ utterances, partial results on. Reports:
 							n := len(rows[i].Digits)
 							e.Digits = &asr.DigitRange{Min: n, Max: n}
 						}
-						results[i] = evalOne(ctx, sp, f.streamConfig(sp), rows[i], e, packet, tail)
+						results[i] = evalOne(ctx, sp, f.streamConfig(sp), rows[i], e, packet, tail, realtime)
 						_ = bar.Add(1)
 					}
 				})
@@ -142,6 +145,7 @@ utterances, partial results on. Reports:
 	fl.DurationVar(&tail, "tail", time.Second, "quiet appended after each recording, so the VAD can end the utterance")
 	fl.BoolVar(&digitGrammar, "digits-grammar", true, "decode rows with a digits field with the digit grammar of their length")
 	fl.BoolVar(&intents, "intents", false, "score the NLU intent model on rows with an intent field")
+	fl.BoolVar(&realtime, "realtime", false, "pace each stream's packets in real time (with --parallel K: K live calls) and report how late processing ends")
 	_ = cmd.MarkFlagRequired("manifest")
 	return cmd
 }
@@ -187,7 +191,7 @@ func readEvalRows(path string, limit int) ([]evalRow, error) {
 }
 
 // evalOne streams one recording in packets and times every call.
-func evalOne(ctx context.Context, sp *asr.Speech, cfg asr.StreamConfig, row evalRow, e asr.Expect, packet, tail time.Duration) evalOut {
+func evalOne(ctx context.Context, sp *asr.Speech, cfg asr.StreamConfig, row evalRow, e asr.Expect, packet, tail time.Duration, realtime bool) evalOut {
 	o := evalOut{row: row, latency: -1}
 	w, err := readWAV(row.Audio, 10*time.Minute)
 	if err != nil {
@@ -226,11 +230,21 @@ func evalOne(ctx context.Context, sp *asr.Speech, cfg asr.StreamConfig, row eval
 			}
 		}
 	}
+	begin := time.Now()
 	for off := 0; off < len(samples); off += step {
 		hi := min(len(samples), off+step)
+		var due time.Time
+		if realtime {
+			// the packet is complete when its last sample has arrived
+			due = begin.Add(time.Duration(hi) * time.Second / time.Duration(rate))
+			time.Sleep(time.Until(due))
+		}
 		t0 := time.Now()
 		evs, err := st.Accept(ctx, samples[off:hi])
 		took := time.Since(t0)
+		if realtime {
+			o.delays = append(o.delays, time.Since(due))
+		}
 		o.compute += took
 		if err != nil {
 			o.err = err
@@ -366,7 +380,7 @@ func reportEval(ctx context.Context, w io.Writer, info asr.Info, svc *nlu.Servic
 	cer, wer := group{}, group{}
 	var zh, en asreval.Counts
 	var audio, compute time.Duration
-	var lat, fin []time.Duration
+	var lat, fin, delays []time.Duration
 	var failed, digitsN, digitsOK, intentN, intentOK, intentRefOK int
 	for i, r := range rs {
 		if r.err != nil {
@@ -376,6 +390,7 @@ func reportEval(ctx context.Context, w io.Writer, info asr.Info, svc *nlu.Servic
 		}
 		audio += r.audio
 		compute += r.compute
+		delays = append(delays, r.delays...)
 		if r.latency >= 0 {
 			lat = append(lat, r.latency)
 			fin = append(fin, r.finalCompute)
@@ -452,6 +467,20 @@ func reportEval(ctx context.Context, w io.Writer, info asr.Info, svc *nlu.Servic
 			len(lat), q(lat, 0.5), q(lat, 0.95), q(lat, 1))
 		fmt.Fprintf(w, "  of which recognizer compute after the VAD's end of speech: p50 %v, p95 %v, max %v\n",
 			q(fin, 0.5), q(fin, 0.95), q(fin, 1))
+	}
+	if len(delays) > 0 {
+		slices.Sort(delays)
+		late := 0
+		for _, d := range delays {
+			if d > 20*time.Millisecond { // the next packet is already due
+				late++
+			}
+		}
+		q := func(p float64) time.Duration {
+			return delays[min(len(delays)-1, int(p*float64(len(delays))))].Round(10 * time.Microsecond)
+		}
+		fmt.Fprintf(w, "real time, %d live streams: packet done after arrival p50 %v, p99 %v, max %v; %d of %d packets (%.3f%%) not done before the next one arrived\n",
+			parallel, q(0.5), q(0.99), q(1), late, len(delays), 100*float64(late)/float64(len(delays)))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d recordings failed", failed, len(rs))
