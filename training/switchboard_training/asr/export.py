@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 
 from switchboard_training.asr.features import FBANK_OPTIONS, FEAT_DIM
+from switchboard_training.onnx_export import session
 from switchboard_training.asr.model import CTCModel, Tokens, receptive_field
 
 OPSET = 17
@@ -55,15 +55,6 @@ def export_onnx(model: CTCModel, tokens: Tokens, path: Path, version: str) -> di
     onnx.checker.check_model(m)
     onnx.save(m, str(path))
     return meta
-
-
-def session(path: Path, threads: int = 1) -> ort.InferenceSession:
-    """session opens an ONNX model on the CPU."""
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
 
 
 def check_parity(model: CTCModel, path: Path, batches: list[tuple[np.ndarray, np.ndarray]],
