@@ -50,7 +50,8 @@ export SWITCHBOARD_TEST_ES_URL="http://127.0.0.1:$port"
 # Integration tests fail rather than skip when the cluster is missing here.
 export SWITCHBOARD_REQUIRE_ES=1
 export SWITCHBOARD_REQUIRE_MODELS=1
-export SWITCHBOARD_REQUIRE_SIPP=1 # SIPp (sip-tester) is installed above; its tests must run
+export SWITCHBOARD_REQUIRE_SIPP=1   # SIPp (sip-tester) is installed above; its tests must run
+export SWITCHBOARD_REQUIRE_ESPEAK=1 # likewise espeak-ng, for the prompt tests
 export ONNXRUNTIME_LIB="$ORT_LIB"
 say "SWITCHBOARD_TEST_ES_URL=$SWITCHBOARD_TEST_ES_URL"
 say "ONNXRUNTIME_LIB=$ONNXRUNTIME_LIB"
