@@ -274,13 +274,9 @@ func speechEnd(x []float32, rate int) int {
 	if fl == 0 || len(x) < 10*fl {
 		return -1
 	}
-	db := make([]float64, 0, len(x)/fl)
-	for i := 0; i+fl <= len(x); i += fl {
-		var e float64
-		for _, v := range x[i : i+fl] {
-			e += float64(v) * float64(v)
-		}
-		db = append(db, 10*math.Log10(e/float64(fl)+1e-12))
+	db := frameEnergy(x, fl)
+	for i, e := range db {
+		db[i] = 10 * math.Log10(e+1e-12)
 	}
 	sorted := slices.Clone(db)
 	sort.Float64s(sorted)
@@ -297,6 +293,19 @@ func speechEnd(x []float32, rate int) int {
 	return -1
 }
 
+// frameEnergy is the mean square of each whole frame of fl samples.
+func frameEnergy(x []float32, fl int) []float64 {
+	out := make([]float64, 0, len(x)/fl)
+	for i := 0; i+fl <= len(x); i += fl {
+		var e float64
+		for _, v := range x[i : i+fl] {
+			e += float64(v) * float64(v)
+		}
+		out = append(out, e/float64(fl))
+	}
+	return out
+}
+
 // quiet returns d of white noise at the level of the recording's quietest
 // tenth: the line after the caller stops talking, not digital silence.
 func quiet(x []float32, rate int, d time.Duration) []float32 {
@@ -304,19 +313,10 @@ func quiet(x []float32, rate int, d time.Duration) []float32 {
 	if n <= 0 {
 		return nil
 	}
-	fl := max(1, rate/100)
-	var rms []float64
-	for i := 0; i+fl <= len(x); i += fl {
-		var e float64
-		for _, v := range x[i : i+fl] {
-			e += float64(v) * float64(v)
-		}
-		rms = append(rms, math.Sqrt(e/float64(fl)))
-	}
 	level := 0.0
-	if len(rms) > 0 {
-		sort.Float64s(rms)
-		level = rms[len(rms)/10]
+	if ms := frameEnergy(x, max(1, rate/100)); len(ms) > 0 {
+		sort.Float64s(ms)
+		level = math.Sqrt(ms[len(ms)/10])
 	}
 	out := make([]float32, n)
 	seed := uint32(2463534242)

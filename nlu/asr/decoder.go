@@ -21,11 +21,10 @@ type ctcStream interface {
 
 // decoder decodes the utterances of one Stream with its Expect.
 type decoder struct {
-	m      *Model
-	open   func() ctcStream
-	s      ctcStream
-	oneOf  bool
-	frames int
+	m     *Model
+	open  func() ctcStream
+	s     ctcStream
+	oneOf bool
 }
 
 func (m *Model) newDecoder(e Expect) (*decoder, error) {
@@ -80,10 +79,9 @@ func (m *Model) newDecoder(e Expect) (*decoder, error) {
 	return d, nil
 }
 
-func (d *decoder) reset() { d.s, d.frames = d.open(), 0 }
+func (d *decoder) reset() { d.s = d.open() }
 
 func (d *decoder) accept(lp []float32, n int) error {
-	d.frames += n
 	if err := d.s.AcceptFlat(lp, n, d.m.info.Vocab); err != nil {
 		return fmt.Errorf("asr: decode: %w", err)
 	}

@@ -37,12 +37,11 @@ type DigitRange struct {
 // Limits on what a request may ask of the decoder: each phrase becomes
 // paths in a graph every hypothesis walks.
 const (
-	MaxPhrases    = 200
-	MaxPhraseLen  = 64 // runes
-	MaxDigits     = 32
-	DefaultBeam   = 8
-	MaxBeam       = 64
-	maxPhraseRune = MaxPhraseLen
+	MaxPhrases   = 200
+	MaxPhraseLen = 64 // runes
+	MaxDigits    = 32
+	DefaultBeam  = 8
+	MaxBeam      = 64
 )
 
 // Validate checks the expectation's shape; whether its phrases can be
@@ -56,7 +55,7 @@ func (e Expect) Validate() error {
 		for _, p := range list {
 			if strings.TrimSpace(p) == "" {
 				errs = append(errs, errors.New("empty phrase"))
-			} else if n := len([]rune(p)); n > maxPhraseRune {
+			} else if n := len([]rune(p)); n > MaxPhraseLen {
 				errs = append(errs, fmt.Errorf("phrase %.20q… is %d characters, more than %d", p, n, MaxPhraseLen))
 			}
 		}

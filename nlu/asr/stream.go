@@ -79,7 +79,6 @@ type StreamConfig struct {
 // concurrent use: one goroutine (the call's media loop) owns it.
 type Stream struct {
 	m     *Model
-	cfg   StreamConfig
 	dec   *decoder
 	enc   *encoder
 	rs    *audio.Resampler // nil when the input is at the model's rate
@@ -115,7 +114,7 @@ func (m *Model) NewStream(cfg StreamConfig) (*Stream, error) {
 	if cfg.SampleRate == 0 {
 		cfg.SampleRate = rate
 	}
-	s := &Stream{m: m, cfg: cfg, rate: rate}
+	s := &Stream{m: m, rate: rate}
 	if cfg.SampleRate != rate {
 		rs, err := audio.NewResampler(cfg.SampleRate, rate)
 		if err != nil {
