@@ -4,7 +4,7 @@
 // packetizer for the send side.
 //
 // The package is transport-agnostic: it works on []byte packets and starts
-// no goroutines, so the SIP layer (ivr/sipua) owns the UDP sockets and the
+// no goroutines, so the SIP layer (ivr/sip) owns the UDP sockets and the
 // per-call goroutine, and tests need no network. A Receiver and a Packetizer
 // are not safe for concurrent use; the call's goroutine owns them.
 //
