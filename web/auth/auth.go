@@ -54,7 +54,9 @@ const (
 	ScopeAIOpsRead      = "aiops:read"
 	ScopeAIOpsManage    = "aiops:manage"
 	ScopeCallsRead      = "calls:read"
-	ScopeClientsManage  = "clients:manage" // issue and revoke API clients
+	ScopeAgentsManage   = "agents:manage"   // skill groups, agents and their state
+	ScopeRecordingsRead = "recordings:read" // unredacted call recordings; every read is audited
+	ScopeClientsManage  = "clients:manage"  // issue and revoke API clients
 )
 
 // AllScopes returns every scope, in a stable order.
@@ -62,7 +64,8 @@ func AllScopes() []string {
 	return []string{
 		ScopeTicketsRead, ScopeTicketsWrite, ScopeTicketsAdmin, ScopeTicketsImport,
 		ScopeWebhooksManage, ScopeStatsRead, ScopeNLURead, ScopeModelsManage,
-		ScopeAIOpsRead, ScopeAIOpsManage, ScopeCallsRead, ScopeClientsManage,
+		ScopeAIOpsRead, ScopeAIOpsManage, ScopeCallsRead, ScopeAgentsManage,
+		ScopeRecordingsRead, ScopeClientsManage,
 	}
 }
 
@@ -92,9 +95,10 @@ func ScopesForRole(r Role) []string {
 	var s []string
 	switch r {
 	case RoleAgent:
-		s = []string{ScopeTicketsRead, ScopeTicketsWrite, ScopeStatsRead, ScopeNLURead, ScopeCallsRead}
+		// Agents set their own availability.
+		s = []string{ScopeTicketsRead, ScopeTicketsWrite, ScopeStatsRead, ScopeNLURead, ScopeCallsRead, ScopeAgentsManage}
 	case RoleSupervisor:
-		s = append(ScopesForRole(RoleAgent), ScopeTicketsAdmin, ScopeAIOpsRead)
+		s = append(ScopesForRole(RoleAgent), ScopeTicketsAdmin, ScopeAIOpsRead, ScopeRecordingsRead)
 	case RoleMLEngineer:
 		s = []string{ScopeTicketsRead, ScopeStatsRead, ScopeNLURead, ScopeModelsManage}
 	case RoleOps:

@@ -90,8 +90,8 @@ func TestScopesForRole(t *testing.T) {
 		role auth.Role
 		want []string
 	}{
-		{auth.RoleAgent, []string{"tickets:read", "tickets:write", "stats:read", "nlu:read", "calls:read"}},
-		{auth.RoleSupervisor, []string{"tickets:read", "tickets:write", "tickets:admin", "stats:read", "nlu:read", "aiops:read", "calls:read"}},
+		{auth.RoleAgent, []string{"tickets:read", "tickets:write", "stats:read", "nlu:read", "calls:read", "agents:manage"}},
+		{auth.RoleSupervisor, []string{"tickets:read", "tickets:write", "tickets:admin", "stats:read", "nlu:read", "aiops:read", "calls:read", "agents:manage", "recordings:read"}},
 		{auth.RoleMLEngineer, []string{"tickets:read", "stats:read", "nlu:read", "models:manage"}},
 		{auth.RoleOps, []string{"tickets:read", "stats:read", "aiops:read", "aiops:manage", "calls:read"}},
 		{auth.RoleIntegration, []string{"tickets:read", "tickets:write", "tickets:import", "webhooks:manage", "nlu:read"}},

@@ -24,7 +24,7 @@ func TestToken(t *testing.T) {
 		wantScope  string
 	}{
 		{name: "all of the role's scopes", id: "c-agent", secret: "secret-c-agent",
-			wantScope: "tickets:read tickets:write stats:read nlu:read calls:read"},
+			wantScope: "tickets:read tickets:write stats:read nlu:read calls:read agents:manage"},
 		{name: "requested subset, canonical order, deduplicated", id: "c-agent", secret: "secret-c-agent",
 			scopes: []string{"stats:read", "tickets:read", "stats:read"}, wantScope: "tickets:read stats:read"},
 		{name: "admin gets clients:manage", id: "c-admin", secret: "secret-c-admin",
