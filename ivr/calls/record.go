@@ -77,6 +77,8 @@ type Recognition struct {
 	Value string `json:"value,omitempty"`
 	// Result: matched (routed), no_match or no_input.
 	Result string `json:"result"`
+	// BargeIn: the caller interrupted the prompt (by speech or a key).
+	BargeIn bool `json:"barge_in,omitempty"`
 	// LatencyMS is from the caller's end of speech to our first response
 	// audio packet.
 	LatencyMS int64 `json:"latency_ms,omitempty"`
