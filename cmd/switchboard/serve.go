@@ -74,6 +74,7 @@ type fileConfig struct {
 	SettingsReload time.Duration `yaml:"settings_reload"`
 	NLU            nluConfig     `yaml:"nlu"`
 	ASR            asrConfig     `yaml:"asr"`
+	IVR            ivrConfig     `yaml:"ivr"`
 }
 
 func loadFileConfig(path string) (fileConfig, error) {
@@ -107,7 +108,10 @@ type serveFlags struct {
 	nluThreads   int
 	asr          bool
 	// asrSet: --asr was given, so it overrides the file.
-	asrSet bool
+	asrSet  bool
+	ivr     bool
+	ivrSet  bool
+	sipAddr string
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -123,6 +127,7 @@ indices and an admin API client, whose secret is printed once.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.modelsDirSet = cmd.Flags().Changed("models-dir")
 			f.asrSet = cmd.Flags().Changed("asr")
+			f.ivrSet = cmd.Flags().Changed("ivr")
 			return serve(cmd.Context(), g, f)
 		},
 	}
@@ -137,6 +142,8 @@ indices and an admin API client, whose secret is printed once.`,
 	fl.StringVar(&f.ortLib, "onnxruntime-lib", ort.LibraryFromEnv(), "ONNX Runtime 1.24 shared library (env ONNXRUNTIME_LIB)")
 	fl.IntVar(&f.nluThreads, "nlu-threads", 0, "intra-op threads per model (default 1: requests are micro-batched, and tickets run three models side by side)")
 	fl.BoolVar(&f.asr, "asr", true, "serve speech recognition (POST /api/v1/asr) with the asr and vad models the manifest in --models-dir names")
+	fl.BoolVar(&f.ivr, "ivr", false, "answer SIP calls with the IVR (the config file's ivr section; needs the speech models)")
+	fl.StringVar(&f.sipAddr, "sip-addr", env("SWITCHBOARD_SIP_ADDR", ""), "SIP UDP/TCP listen address of the IVR (env SWITCHBOARD_SIP_ADDR; default 127.0.0.1:5060)")
 	return cmd
 }
 
@@ -332,6 +339,24 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		return err
 	}
 	apis := []web.Registrar{ticketAPI}
+
+	// The voice IVR: SIP calls through the call flow.
+	ivrOn := f.ivr
+	if !f.ivrSet && fc.IVR.Enabled != nil {
+		ivrOn = *fc.IVR.Enabled
+	}
+	var ivr *ivrParts
+	if ivrOn {
+		ic := fc.IVR
+		ic.SIP.Addr = firstNonEmpty(f.sipAddr, ic.SIP.Addr)
+		if ivr, err = startIVR(ctx, ic, ivrDeps{
+			es: c, speech: speech, nlu: nluSvc, tickets: svc, reg: reg,
+			log: log.With("component", "ivr"), modelsDir: nluCfg.ModelsDir, progress: promptProgress,
+		}); err != nil {
+			return err
+		}
+		apis = append(apis, ivr.apis...)
+	}
 	if nluSvc != nil {
 		nluAPI, err := nluapi.New(nluapi.DefaultConfig(), nluapi.Deps{Service: nluSvc, Neighbors: neighbors{store}})
 		if err != nil {
@@ -382,6 +407,20 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		}, func(error) { cancel() })
 	}
 	add("http", srv.Run)
+	if ivr != nil {
+		for name, run := range ivr.runs {
+			add(name, run)
+		}
+		add("sip", func(ctx context.Context) error {
+			<-ctx.Done()
+			// Calls in progress get a BYE; their records are written.
+			cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			err := ivr.sip.Close(cctx)
+			ivr.runner.Wait()
+			return err
+		})
+	}
 	add("sla monitor", monitor.Run)
 	add("webhooks", webhooks.Run)
 	if nluSvc != nil {

@@ -23,7 +23,8 @@
 //	say       prompt, next
 //	ask       prompt, expect {intents, phrases, boost, digits {min, max} | one_of, beam},
 //	          slot, confidence, timeout, reprompt, dtmf {digit: node},
-//	          intents {intent: node}, next, no_input {max, then}, no_match {max, then}
+//	          intents {intent: node}, next, no_input {max, then}, no_match {max, then},
+//	          menu [{intent, text {language: text}}]
 //	branch    cases [{if: "intent == x" | "var != v" | "var in [a, b]" | "var exists", then}], default
 //	lookup    system, method, path, inputs {param: variable}, outputs {variable: response.field},
 //	          timeout, next, on_error
@@ -39,7 +40,7 @@
 // no_input or no_match, and until then it plays reprompt (or prompt) again.
 // Texts are templates: {name} is replaced by a slot, a lookup output or a
 // built-in variable (intent, confidence, caller, call_id, utterance,
-// category).
+// category, menu, ticket_id, queue_position).
 package flow
 
 import (
@@ -83,7 +84,7 @@ const (
 )
 
 // Builtins are the variables every call has, whatever its flow defines.
-var builtins = []string{"intent", "confidence", "caller", "call_id", "utterance", "category"}
+var builtins = []string{"intent", "confidence", "caller", "call_id", "utterance", "category", "menu", "ticket_id", "queue_position"}
 
 // Flow is one parsed call flow. Its exported fields mirror the YAML; the
 // YAML tree is kept so that Validate can say where each problem is.
@@ -127,6 +128,7 @@ type Node struct {
 	Intents    map[string]string `yaml:"intents,omitempty"`
 	NoInput    *Retry            `yaml:"no_input,omitempty"`
 	NoMatch    *Retry            `yaml:"no_match,omitempty"`
+	Menu       []MenuItem        `yaml:"menu,omitempty"`
 
 	// branch
 	Cases   []Case `yaml:"cases,omitempty"`
@@ -167,6 +169,15 @@ type Expect struct {
 	OneOf   []string    `yaml:"one_of,omitempty"`
 	Digits  *DigitRange `yaml:"digits,omitempty"`
 	Beam    int         `yaml:"beam,omitempty"`
+}
+
+// MenuItem is one spoken option of an ask's menu. The ask's prompts say
+// the options through the {menu} variable, in the order of how often
+// callers asked for each intent recently (dynamic menu ordering), so the
+// option most callers want is heard first.
+type MenuItem struct {
+	Intent string            `yaml:"intent"`
+	Text   map[string]string `yaml:"text"`
 }
 
 // DigitRange is a digit-string grammar: Min..Max digits.
@@ -417,6 +428,9 @@ func (f *Flow) Marshal() ([]byte, error) {
 	}
 	return b, nil
 }
+
+// WAVPath is where a prompt's WAV file is, for the runtime to load.
+func (f *Flow) WAVPath(wav string) string { return f.wavPath(wav) }
 
 // wavPath is where a prompt's WAV file is: relative paths are relative to
 // the flow file.

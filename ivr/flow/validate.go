@@ -214,7 +214,7 @@ func (c *checker) nodeIDs() []string {
 
 var fields = map[Kind][]string{
 	Say:      {"kind", "prompt", "next"},
-	Ask:      {"kind", "prompt", "expect", "slot", "confidence", "timeout", "reprompt", "dtmf", "intents", "next", "no_input", "no_match"},
+	Ask:      {"kind", "prompt", "expect", "slot", "confidence", "timeout", "reprompt", "dtmf", "intents", "next", "no_input", "no_match", "menu"},
 	Branch:   {"kind", "cases", "default"},
 	Lookup:   {"kind", "system", "method", "path", "inputs", "outputs", "timeout", "next", "on_error"},
 	Answer:   {"kind", "text", "next"},
@@ -379,6 +379,18 @@ func (nc nodeChecker) ask() {
 	for _, in := range sortedKeys(n.Intents) {
 		nc.intent(in, nc.key("nodes", nc.id, "intents", in))
 		nc.ref(n.Intents[in], nc.at("intents", in))
+	}
+	for i, m := range n.Menu {
+		if _, ok := n.Intents[m.Intent]; !ok {
+			nc.errorf(nc.at("menu", i), "node %q: menu intent %q is not mapped under intents", nc.id, m.Intent)
+		}
+		at := nc.at("menu", i, "text")
+		if m.Text[nc.f.Language] == "" {
+			nc.errorf(at, "node %q: menu item %d has no %s text", nc.id, i+1, nc.f.Language)
+		}
+		for _, lang := range sortedKeys(m.Text) {
+			nc.checkTemplate(m.Text[lang], at, fmt.Sprintf("node %q", nc.id))
+		}
 	}
 	if e := n.Expect; e != nil {
 		nc.known("expect", []string{"intents", "phrases", "boost", "one_of", "digits", "beam"}, "nodes", nc.id, "expect")

@@ -75,10 +75,22 @@ type eventTracker struct {
 	last     time.Time // arrival of the open event's latest packet
 }
 
+// eventRestartGap separates retransmissions, which follow the end of an
+// event within tens of milliseconds, from a new event that reuses an old
+// timestamp.
+const eventRestartGap = time.Second
+
 // packet feeds one telephone-event packet and returns a finished digit.
 func (t *eventTracker) packet(ts int64, ev event, now time.Time, emit func(Digit)) {
 	if t.anyEnded && ts <= t.closedTS {
-		return // retransmitted end, or a straggler from a finished event
+		if now.Sub(t.last) < eventRestartGap {
+			t.last = now
+			return // retransmitted end, or a straggler from a finished event
+		}
+		// Long after the last event, an old timestamp is a sender that
+		// restarted its event clock (SIPp's play_dtmf does at each
+		// call), not a retransmission: a new event.
+		*t = eventTracker{}
 	}
 	if t.active && ts < t.ts {
 		return

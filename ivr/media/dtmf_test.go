@@ -221,3 +221,24 @@ func TestToneDetector(t *testing.T) {
 		})
 	}
 }
+
+// TestEventClockRestart: an event that reuses a finished event's timestamp
+// is a retransmission right after it, and a new key press a while later
+// (senders that restart their event clock).
+func TestEventClockRestart(t *testing.T) {
+	var got []byte
+	emit := func(d Digit) { got = append(got, d.Key) }
+	var tr eventTracker
+	t0 := time.Unix(0, 0)
+	end := event{code: 1, end: true, duration: 800}
+	tr.packet(1000, event{code: 1, duration: 160}, t0, emit)
+	tr.packet(1000, end, t0.Add(100*time.Millisecond), emit)
+	tr.packet(1000, end, t0.Add(120*time.Millisecond), emit) // retransmitted end
+	tr.packet(1000, end, t0.Add(140*time.Millisecond), emit)
+	tr.packet(1000, event{code: 2, duration: 160}, t0.Add(3*time.Second), emit) // same clock, new press
+	tr.packet(1000, event{code: 2, end: true, duration: 800}, t0.Add(3100*time.Millisecond), emit)
+	tr.packet(1000, event{code: 2, end: true, duration: 800}, t0.Add(3120*time.Millisecond), emit)
+	if string(got) != "12" {
+		t.Errorf("digits %q, want 12", got)
+	}
+}

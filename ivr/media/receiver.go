@@ -228,6 +228,15 @@ func (r *Receiver) Receive(buf []byte, now time.Time) error {
 		}
 	}
 
+	if codec == TelephoneEvent && r.started && h.SSRC != r.ssrc {
+		// Some senders put their RFC 4733 events under an SSRC of their
+		// own beside the audio (SIPp's play_dtmf, gateways that inject
+		// DTMF). The events are taken on their own timestamps; the audio
+		// stream is left as it is.
+		r.last = now
+		r.takeEvent(int64(h.Timestamp), payload, now)
+		return nil
+	}
 	if err := r.admitSSRC(h.SSRC); err != nil {
 		return err
 	}
@@ -238,16 +247,21 @@ func (r *Receiver) Receive(buf []byte, now time.Time) error {
 	r.last = now
 
 	if codec == TelephoneEvent {
-		ev, _ := parseEvent(payload) // length checked above
-		if !r.eventsSeen {
-			r.eventsSeen = true
-			r.digits = slices.DeleteFunc(r.digits, func(d Digit) bool { return d.Source == SourceInband })
-		}
-		r.events.packet(ts, ev, now, r.emitEvent)
+		r.takeEvent(ts, payload, now)
 		return nil
 	}
 	r.updateJitter(h.Timestamp, now)
 	return r.buffer(ts, codec, payload)
+}
+
+// takeEvent decodes one telephone-event payload (length checked).
+func (r *Receiver) takeEvent(ts int64, payload []byte, now time.Time) {
+	ev, _ := parseEvent(payload)
+	if !r.eventsSeen {
+		r.eventsSeen = true
+		r.digits = slices.DeleteFunc(r.digits, func(d Digit) bool { return d.Source == SourceInband })
+	}
+	r.events.packet(ts, ev, now, r.emitEvent)
 }
 
 // admitSSRC applies the SSRC rule.

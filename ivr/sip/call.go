@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,7 @@ type Call struct {
 
 	frames chan media.Frame
 	digits chan media.Digit
+	notify chan int // sipfrag status codes of REFER NOTIFYs
 	done   chan struct{}
 	reason error
 	once   sync.Once
@@ -97,6 +99,7 @@ func newCall(s *Server, dlg *sipgo.DialogServerSession, conn *net.UDPConn, sess 
 		pk:     pk,
 		frames: make(chan media.Frame, 16),
 		digits: make(chan media.Digit, 32),
+		notify: make(chan int, 8),
 		done:   make(chan struct{}),
 	}
 	if f := dlg.InviteRequest.From(); f != nil {
@@ -193,6 +196,76 @@ func (c *Call) WriteFrame(samples []float32) error {
 		return fmt.Errorf("sip: call %s: send rtp: %w", c.ID, err)
 	}
 	return nil
+}
+
+// ReferError is a transfer the other side refused: the REFER's final
+// response, or the referred call's final status from NOTIFY.
+type ReferError struct {
+	Status int
+	Reason string
+}
+
+func (e *ReferError) Error() string {
+	return fmt.Sprintf("sip: transfer refused: %d %s", e.Status, e.Reason)
+}
+
+// Refer transfers the caller to target (a SIP URI) with REFER (RFC 3515):
+// the caller's side calls target and the IVR leaves the call. It returns
+// nil once the referred call is answered (a NOTIFY with a 2xx sipfrag),
+// once the caller hangs up after accepting the REFER (a transferee may end
+// our leg itself), or when the REFER was accepted and ctx ends before a
+// final NOTIFY (some phones never send one); a *ReferError when the REFER
+// or the referred call is refused; ctx's error when it ends before the
+// REFER is answered. The caller then hangs up (returning from the handler
+// does).
+func (c *Call) Refer(ctx context.Context, target string) error {
+	uri := target
+	if !strings.HasPrefix(uri, "<") {
+		uri = "<" + uri + ">"
+	}
+	var to sipmsg.Uri
+	if err := sipmsg.ParseUri(strings.Trim(uri, "<>"), &to); err != nil {
+		return fmt.Errorf("sip: call %s: refer to %q: %w", c.ID, target, err)
+	}
+	req := sipmsg.NewRequest(sipmsg.REFER, c.dlg.InviteRequest.Contact().Address)
+	req.SetTransport(c.dlg.InviteRequest.Transport())
+	req.AppendHeader(sipmsg.NewHeader("Refer-To", uri))
+	req.AppendHeader(sipmsg.NewHeader("Referred-By", "<"+c.srv.contact.Address.String()+">"))
+	res, err := c.dlg.Do(ctx, req)
+	if err != nil {
+		return fmt.Errorf("sip: call %s: refer: %w", c.ID, err)
+	}
+	if !res.IsSuccess() {
+		return &ReferError{Status: int(res.StatusCode), Reason: res.Reason}
+	}
+	c.log.Info("refer accepted", "target", target)
+	for {
+		select {
+		case code := <-c.notify:
+			switch {
+			case code < 200:
+				continue
+			case code < 300:
+				return nil
+			default:
+				return &ReferError{Status: code, Reason: "referred call failed"}
+			}
+		case <-c.done:
+			return nil
+		case <-ctx.Done():
+			c.log.Info("refer accepted; no final notify", "target", target)
+			return nil
+		}
+	}
+}
+
+// notified passes a REFER NOTIFY's status to Refer; a full channel drops
+// provisional ones first, which nobody waits for.
+func (c *Call) notified(code int) {
+	select {
+	case c.notify <- code:
+	default:
+	}
 }
 
 // Hangup sends BYE and ends the call. It returns the BYE's error, if any;

@@ -40,16 +40,26 @@ func (f CallHandlerFunc) HandleCall(ctx context.Context, call *Call) { f(ctx, ca
 type Deps struct {
 	Handler CallHandler  // required
 	Logger  *slog.Logger // nil discards logs
+	// Registrar serves REGISTER (agents' phones); nil answers 405.
+	Registrar Registrar
 }
 
-// allowed is the Allow header: the methods we serve.
-const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS"
+// Registrar serves REGISTER requests. It answers on tx itself (a digest
+// challenge, 200, 403).
+type Registrar interface {
+	ServeRegister(req *sipmsg.Request, tx sipmsg.ServerTransaction)
+}
+
+// allowed is the Allow header: the methods we serve. NOTIFY is only
+// accepted inside a call, for the progress of a REFER we sent.
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY"
 
 // Server is a SIP user agent server. Create it with New; stop it with Close.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	handler CallHandler
+	reg     Registrar
 	now     func() time.Time
 
 	ua      *sipgo.UserAgent
@@ -93,6 +103,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg:     cfg,
 		log:     log,
 		handler: deps.Handler,
+		reg:     deps.Registrar,
 		now:     time.Now,
 		limiter: newLimiter(cfg.InviteRate, cfg.InviteBurst, cfg.RateLimitLogInterval),
 		calls:   map[string]*Call{},
@@ -136,6 +147,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	srv.OnBye(s.onBye)
 	srv.OnCancel(s.onCancel)
 	srv.OnOptions(s.onOptions)
+	srv.OnNotify(s.onNotify)
+	if s.reg != nil {
+		srv.OnRegister(s.reg.ServeRegister)
+	}
 	srv.OnNoRoute(s.onOther)
 
 	s.serve(func() error { return srv.ServeUDP(s.udp) }, "udp")
@@ -504,6 +519,42 @@ func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	res.AppendHeader(sipmsg.NewHeader("Allow", allowed))
 	res.AppendHeader(sipmsg.NewHeader("Accept", "application/sdp"))
 	s.respond(tx, res, s.log)
+}
+
+// onNotify accepts the NOTIFYs of a REFER's implicit subscription (RFC
+// 3515 §2.4.4): their message/sipfrag body says how the referred call is
+// going, which Call.Refer waits for.
+func (s *Server) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	log := s.log.With("call_id", callID(req))
+	call := s.lookup(req)
+	if call == nil {
+		s.respond(tx, sipmsg.NewResponseFromRequest(req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil), log)
+		return
+	}
+	ev := req.GetHeader("Event")
+	if ev == nil || !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ev.Value())), "refer") {
+		s.respond(tx, sipmsg.NewResponseFromRequest(req, 489, "Bad Event", nil), log)
+		return
+	}
+	s.respond(tx, sipmsg.NewResponseFromRequest(req, sipmsg.StatusOK, "OK", nil), log)
+	if code, ok := sipfragStatus(req.Body()); ok {
+		call.notified(code)
+	}
+}
+
+// sipfragStatus reads the status code of a message/sipfrag status line,
+// "SIP/2.0 200 OK".
+func sipfragStatus(body []byte) (int, bool) {
+	line, _, _ := strings.Cut(string(body), "\n")
+	f := strings.Fields(line)
+	if len(f) < 2 || !strings.HasPrefix(f[0], "SIP/") {
+		return 0, false
+	}
+	code, err := strconv.Atoi(f[1])
+	if err != nil || code < 100 || code > 699 {
+		return 0, false
+	}
+	return code, true
 }
 
 // onOther answers methods we do not serve: 481 for an in-dialog request of
