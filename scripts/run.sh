@@ -95,9 +95,12 @@ else
   es_args=(--es-url "http://127.0.0.1:$port")
 fi
 
-say "starting: ${SB_BIN#"$SB_ROOT"/} serve ${es_args[*]:+${es_args[*]} }${extra_args[*]}"
+# The voice IVR answers SIP on 127.0.0.1:5060 (IVR=0 turns it off).
+ivr_arg="--ivr"
+[[ "${IVR:-1}" == 0 ]] && ivr_arg=""
+say "starting: ${SB_BIN#"$SB_ROOT"/} serve ${es_args[*]:+${es_args[*]} }$ivr_arg ${extra_args[*]}"
 # Own session, so a terminal Ctrl-C reaches it only once (forwarded by us).
-setsid "$SB_BIN" serve "${es_args[@]}" "${extra_args[@]}" &
+setsid "$SB_BIN" serve "${es_args[@]}" $ivr_arg "${extra_args[@]}" &
 server_pid=$!
 
 wait "$server_pid" || server_rc=$?

@@ -139,7 +139,12 @@ func startIVR(ctx context.Context, cfg ivrConfig, d ivrDeps) (*ivrParts, error) 
 	for _, g := range dir.Groups() {
 		groups = append(groups, g.Name)
 	}
-	opts := flow.Options{Systems: systems.Systems(), Groups: groups}
+	opts := flow.Options{Groups: groups}
+	if len(cfg.Systems) > 0 {
+		opts.Systems = systems.Systems()
+	} else {
+		log.WarnContext(ctx, "no lookup systems configured (ivr.systems); the flow's lookups take their on_error exits")
+	}
 	if d.nlu != nil {
 		if opts.Intents, err = intentLabels("", d.modelsDir); err != nil {
 			return nil, fmt.Errorf("ivr: %w", err)

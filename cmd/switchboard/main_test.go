@@ -316,6 +316,9 @@ func TestExampleConfigParses(t *testing.T) {
 	if err := fc.ASR.apiConfig().Validate(); err != nil {
 		t.Fatalf("example asr section: %v", err)
 	}
+	if fc.IVR.Flow == "" || fc.IVR.Session.TurnGrace != 500*time.Millisecond || len(fc.IVR.Agents.Seed) != 1 || fc.IVR.Systems["orders"].Timeout != 3*time.Second {
+		t.Fatalf("example ivr section parsed to %+v", fc.IVR)
+	}
 	if _, err := loadFileConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Fatal("a missing config file was accepted")
 	}

@@ -83,6 +83,10 @@ const (
 	CategoryNLU = "nlu"
 )
 
+// QueuePositionPrompt names the prompt a queued caller hears whenever
+// their place in the queue changes ({queue_position}), if the flow has it.
+const QueuePositionPrompt = "queue_position"
+
 // Builtins are the variables every call has, whatever its flow defines.
 var builtins = []string{"intent", "confidence", "caller", "call_id", "utterance", "category", "menu", "ticket_id", "queue_position"}
 

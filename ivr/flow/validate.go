@@ -584,7 +584,7 @@ func (c *checker) prompts() {
 				c.checkTemplate(p.Text[lang], c.val("prompts", id, lang), where)
 			}
 		}
-		if !c.usedPrompts[id] {
+		if !c.usedPrompts[id] && id != QueuePositionPrompt {
 			c.warnf(m.Content[i], "%s is never used", where)
 		}
 	}

@@ -41,6 +41,8 @@ type call struct {
 	turnEnd time.Time
 	turnIdx int
 
+	lastSend time.Time // the previous frame of the prompt playing, zero between prompts
+
 	answered    bool // a voice-bot answer was given
 	hungUp      bool // the flow hung up
 	transferred bool
@@ -113,6 +115,9 @@ func (c *call) run(ctx context.Context) {
 	defer cancel()
 	c.save(sctx)
 	c.r.m.calls.WithLabelValues(string(c.rec.Outcome)).Inc()
+	if d, ok := c.line.(interface{ FramesDropped() uint64 }); ok {
+		c.r.m.dropped.Add(float64(d.FramesDropped()))
+	}
 	c.log.Info("call ended", "outcome", c.rec.Outcome, "reason", c.rec.EndReason, "nodes", len(c.rec.Path), "err", err)
 }
 
@@ -299,6 +304,10 @@ func (c *call) frame(ctx context.Context) (media.Frame, error) {
 	}
 }
 
+// underrunGap is the longest pause between two frames of a prompt that a
+// caller's jitter buffer (typically 40-60 ms) bridges.
+const underrunGap = 60 * time.Millisecond
+
 // send plays one frame to the caller, measuring the turn latency at the
 // first frame of a response.
 func (c *call) send(samples []float32) error {
@@ -313,6 +322,11 @@ func (c *call) send(samples []float32) error {
 	if c.recording != nil {
 		c.recording.IVR(samples)
 	}
+	now := c.r.d.Now()
+	if !c.lastSend.IsZero() && now.Sub(c.lastSend) > underrunGap {
+		c.r.m.underruns.Inc()
+	}
+	c.lastSend = now
 	if err := c.line.WriteFrame(samples); err != nil {
 		return fmt.Errorf("%w: %w", errGone, err)
 	}
@@ -323,6 +337,7 @@ func (c *call) send(samples []float32) error {
 // listener the caller is heard meanwhile and may barge in: speech or a key
 // stops the prompt.
 func (c *call) play(ctx context.Context, samples []float32, l *listener) error {
+	defer func() { c.lastSend = time.Time{} }()
 	p := prompt.NewPlayer(samples)
 	stop := func() {
 		if !p.Stopped() {
@@ -497,8 +512,18 @@ func (c *call) transfer(ctx context.Context, id string, n *flow.Node) (string, e
 		err     error
 	}
 	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	got := make(chan acquired, 1)
+	taken := false
+	defer func() {
+		// Leaving early (the caller hung up, a prompt failed): the routing
+		// goroutine may still hand us an agent, who must not stay busy.
+		cancel()
+		if !taken {
+			if r := <-got; r.err == nil {
+				r.release()
+			}
+		}
+	}()
 	go func() {
 		a, rel, err := c.r.d.Router.Acquire(actx, n.Group, maxWait, func(p int) {
 			select {
@@ -518,6 +543,7 @@ wait:
 	for {
 		select {
 		case res = <-got:
+			taken = true
 			break wait
 		case p := <-positions:
 			c.vars["queue_position"] = strconv.Itoa(p)
@@ -530,8 +556,8 @@ wait:
 				s = append(s, a...)
 				announced = true
 			}
-			if _, ok := c.f.Prompts["queue_position"]; ok {
-				a, err := c.promptAudio(ctx, "queue_position")
+			if _, ok := c.f.Prompts[flow.QueuePositionPrompt]; ok {
+				a, err := c.promptAudio(ctx, flow.QueuePositionPrompt)
 				if err != nil {
 					return "", err
 				}
@@ -542,18 +568,16 @@ wait:
 			continue
 		default:
 		}
-		f, err := c.frame(ctx)
-		if err != nil {
-			cancel()
-			<-got
+		if _, err := c.frame(ctx); err != nil {
 			return "", err
 		}
-		_ = f
 		if qp != nil {
 			if out, ok := qp.Next(); ok {
 				if err := c.send(out); err != nil {
 					return "", err
 				}
+			} else {
+				c.lastSend = time.Time{}
 			}
 		}
 	}

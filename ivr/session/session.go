@@ -154,27 +154,27 @@ type MenuRanker interface {
 type Config struct {
 	// NoInput is how long an ask waits for the caller to start speaking
 	// or press a key after its prompt, when the node sets no timeout (5 s).
-	NoInput time.Duration
+	NoInput time.Duration `yaml:"no_input"`
 	// InterDigit is how long DTMF entry waits for the next key (3 s).
-	InterDigit time.Duration
+	InterDigit time.Duration `yaml:"inter_digit"`
 	// TurnGrace is how long an incomplete turn waits for more speech
 	// before it is judged as it stands (500 ms).
-	TurnGrace time.Duration
+	TurnGrace time.Duration `yaml:"turn_grace"`
 	// Confidence is the intent confidence an ask needs when the node sets
 	// none (0.5).
-	Confidence float64
+	Confidence float64 `yaml:"confidence"`
 	// ReferTimeout bounds a transfer: the REFER and the referred call's
 	// progress (30 s).
-	ReferTimeout time.Duration
+	ReferTimeout time.Duration `yaml:"refer_timeout"`
 	// MaxSteps ends a call that has entered this many nodes (200): a flow
 	// that loops must not hold a line forever.
-	MaxSteps int
+	MaxSteps int `yaml:"max_steps"`
 	// NoBargeIn plays prompts to the end even when the caller speaks.
-	NoBargeIn bool
+	NoBargeIn bool `yaml:"no_barge_in"`
 	// PostRoll is how far past the VAD's end of speech the recogniser's
 	// utterances reach (asr.StreamConfig.PostRoll, 200 ms); the turn
 	// latency is measured from the end of speech itself.
-	PostRoll time.Duration
+	PostRoll time.Duration `yaml:"post_roll"`
 }
 
 func (c Config) withDefaults() Config {
@@ -307,10 +307,12 @@ func (r *Runner) wav(path string) ([]float32, error) {
 }
 
 type metrics struct {
-	active  prometheus.Gauge
-	calls   *prometheus.CounterVec
-	latency prometheus.Histogram
-	bargeIn prometheus.Counter
+	active    prometheus.Gauge
+	calls     *prometheus.CounterVec
+	latency   prometheus.Histogram
+	bargeIn   prometheus.Counter
+	underruns prometheus.Counter
+	dropped   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -329,9 +331,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		bargeIn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_ivr_barge_ins_total", Help: "Prompts the caller interrupted.",
 		}),
+		underruns: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_ivr_playout_underruns_total",
+			Help: "Gaps of more than 60 ms between two frames of a prompt (the caller's jitter buffer runs dry).",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_ivr_frames_dropped_total",
+			Help: "Caller frames lost because a call's runtime fell more than 16 frames behind.",
+		}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.active, m.calls, m.latency, m.bargeIn} {
+		for _, c := range []prometheus.Collector{m.active, m.calls, m.latency, m.bargeIn, m.underruns, m.dropped} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("session: metrics: %w", err)
 			}

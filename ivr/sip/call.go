@@ -75,6 +75,7 @@ type Call struct {
 	ended    bool
 	byeSent  atomic.Bool // one BYE per call, whoever hangs up first
 	received atomic.Uint64
+	dropped  atomic.Uint64 // frames the handler was too slow to take
 	loops    sync.WaitGroup
 }
 
@@ -169,6 +170,10 @@ func (c *Call) Err() error {
 	}
 }
 
+// FramesDropped counts the frames lost because the handler fell more than
+// 16 frames behind.
+func (c *Call) FramesDropped() uint64 { return c.dropped.Load() }
+
 // PacketsReceived counts the valid RTP packets received so far.
 func (c *Call) PacketsReceived() uint64 { return c.received.Load() }
 
@@ -227,7 +232,11 @@ func (c *Call) Refer(ctx context.Context, target string) error {
 	if err := sipmsg.ParseUri(strings.Trim(uri, "<>"), &to); err != nil {
 		return fmt.Errorf("sip: call %s: refer to %q: %w", c.ID, target, err)
 	}
-	req := sipmsg.NewRequest(sipmsg.REFER, c.dlg.InviteRequest.Contact().Address)
+	contact := c.dlg.InviteRequest.Contact()
+	if contact == nil {
+		return fmt.Errorf("sip: call %s: refer: the INVITE had no Contact to send it to", c.ID)
+	}
+	req := sipmsg.NewRequest(sipmsg.REFER, contact.Address)
 	req.SetTransport(c.dlg.InviteRequest.Transport())
 	req.AppendHeader(sipmsg.NewHeader("Refer-To", uri))
 	req.AppendHeader(sipmsg.NewHeader("Referred-By", "<"+c.srv.contact.Address.String()+">"))
@@ -435,6 +444,7 @@ func (c *Call) tickLoop() {
 			select {
 			case c.frames <- frame:
 			default:
+				c.dropped.Add(1)
 			}
 			for _, d := range digits {
 				select {
