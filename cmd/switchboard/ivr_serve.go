@@ -61,7 +61,10 @@ type ivrConfig struct {
 	} `yaml:"recordings"`
 	Redact struct {
 		// Disabled stores transcripts, call tickets and logs unredacted.
-		Disabled bool     `yaml:"disabled"`
+		Disabled bool `yaml:"disabled"`
+		// KeepLogs leaves the server's logs unredacted (they are redacted
+		// by default while the IVR runs, before they are shipped).
+		KeepLogs bool     `yaml:"keep_logs"`
 		Kinds    []string `yaml:"kinds"` // phone, cn_id, bank_card, email; empty: all
 		Style    string   `yaml:"style"` // partial (default) or token
 	} `yaml:"redact"`
@@ -175,26 +178,9 @@ func startIVR(ctx context.Context, cfg ivrConfig, d ivrDeps) (*ivrParts, error) 
 			return nil, fmt.Errorf("ivr: recordings: %w", err)
 		}
 	}
-	var red *redact.Redactor
-	if !cfg.Redact.Disabled {
-		rc := redact.Config{}
-		for _, k := range cfg.Redact.Kinds {
-			kind, err := redact.ParseKind(k)
-			if err != nil {
-				return nil, fmt.Errorf("ivr: redact: %w", err)
-			}
-			rc.Kinds = append(rc.Kinds, kind)
-		}
-		switch cfg.Redact.Style {
-		case "", "partial":
-		case "token":
-			rc.Style = redact.StyleToken
-		default:
-			return nil, fmt.Errorf("ivr: redact: style %q: want partial or token", cfg.Redact.Style)
-		}
-		if red, err = redact.New(rc); err != nil {
-			return nil, fmt.Errorf("ivr: redact: %w", err)
-		}
+	red, err := newRedactor(cfg)
+	if err != nil {
+		return nil, err
 	}
 	ranker := calls.NewRanker(store, calls.RankerConfig{Window: cfg.Menu.Window, Every: cfg.Menu.Every}, log)
 
@@ -265,6 +251,33 @@ func startIVR(ctx context.Context, cfg ivrConfig, d ivrDeps) (*ivrParts, error) 
 	p.sip = srv
 	log.InfoContext(ctx, "ivr answering", "sip", srv.UDPAddr().String(), "flow", f.ID, "version", f.Version)
 	return p, nil
+}
+
+// newRedactor builds the IVR's redactor; nil when redaction is off.
+func newRedactor(cfg ivrConfig) (*redact.Redactor, error) {
+	if cfg.Redact.Disabled {
+		return nil, nil
+	}
+	rc := redact.Config{}
+	for _, k := range cfg.Redact.Kinds {
+		kind, err := redact.ParseKind(k)
+		if err != nil {
+			return nil, fmt.Errorf("ivr: redact: %w", err)
+		}
+		rc.Kinds = append(rc.Kinds, kind)
+	}
+	switch cfg.Redact.Style {
+	case "", "partial":
+	case "token":
+		rc.Style = redact.StyleToken
+	default:
+		return nil, fmt.Errorf("ivr: redact: style %q: want partial or token", cfg.Redact.Style)
+	}
+	r, err := redact.New(rc)
+	if err != nil {
+		return nil, fmt.Errorf("ivr: redact: %w", err)
+	}
+	return r, nil
 }
 
 // warmPrompts synthesises every fixed prompt text of the flow in both of

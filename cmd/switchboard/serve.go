@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-cc/switchboard/es"
 	"github.com/switchboard-cc/switchboard/es/eslog"
 	"github.com/switchboard-cc/switchboard/es/settings"
+	"github.com/switchboard-cc/switchboard/ivr/redact"
 	"github.com/switchboard-cc/switchboard/nlu"
 	"github.com/switchboard-cc/switchboard/nlu/asr"
 	"github.com/switchboard-cc/switchboard/nlu/nluapi"
@@ -170,6 +171,21 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 			return err
 		}
 		log = slog.New(shipper.Handler(base))
+	}
+	// The IVR puts callers' numbers and words into the logs' reach:
+	// redact them before they are written or shipped.
+	ivrOn := f.ivr
+	if !f.ivrSet && fc.IVR.Enabled != nil {
+		ivrOn = *fc.IVR.Enabled
+	}
+	if ivrOn && !fc.IVR.Redact.KeepLogs {
+		red, err := newRedactor(fc.IVR)
+		if err != nil {
+			return err
+		}
+		if red != nil {
+			log = slog.New(redact.NewHandler(log.Handler(), red))
+		}
 	}
 	// Packages tag their own records with a component; cmd tags its own.
 	mainLog := log.With("component", "switchboard")
@@ -341,10 +357,6 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	apis := []web.Registrar{ticketAPI}
 
 	// The voice IVR: SIP calls through the call flow.
-	ivrOn := f.ivr
-	if !f.ivrSet && fc.IVR.Enabled != nil {
-		ivrOn = *fc.IVR.Enabled
-	}
 	var ivr *ivrParts
 	if ivrOn {
 		ic := fc.IVR
