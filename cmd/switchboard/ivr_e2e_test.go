@@ -156,6 +156,7 @@ func TestIVRCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	sipPort := freeUDP(t)
+	agentPort := freeUDP(t)
 	cfg := fmt.Sprintf(`ivr:
   enabled: true
   flow: %s
@@ -170,7 +171,8 @@ func TestIVRCalls(t *testing.T) {
       - {id: "2001", name: Li, uri: "sip:2001@127.0.0.1:5999", groups: [logistics], state: available}
       - {id: "2002", name: Wang, uri: "sip:2002@127.0.0.1:5999", groups: [general], state: available}
       - {id: "2003", name: Zhao, uri: "sip:2003@127.0.0.1:5999", groups: [general], state: available}
-`, flowPath, sipPort, filepath.Join(dir, "prompts"), filepath.Join(dir, "rec"), orders.URL)
+      - {id: "2005", name: Sun, uri: "sip:2005@127.0.0.1:%d", groups: [logistics]}
+`, flowPath, sipPort, filepath.Join(dir, "prompts"), filepath.Join(dir, "rec"), orders.URL, agentPort)
 	cfgPath := filepath.Join(dir, "switchboard.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -218,21 +220,25 @@ func TestIVRCalls(t *testing.T) {
 		caller string // the From user, which finds the call record
 		file   string
 		audio  callerAudio
+		wav    string // where the scenario reads audio from
 	}
 	scenarios := []scenario{
-		{"speech", "speech_transfer.xml", callerAudio{"我的快递三天了还没到", 40 * time.Second}},
-		{"dtmf", "dtmf_order.xml", callerAudio{60 * time.Second}},
-		{"spoken", "spoken_order.xml", callerAudio{"一二三四五六七八九零", 40 * time.Second}},
-		{"silent", "silent_transfer.xml", callerAudio{90 * time.Second}},
-		{"nomatch", "no_match_transfer.xml", callerAudio{
+		{caller: "speech", file: "speech_transfer.xml", audio: callerAudio{"我的快递三天了还没到", 40 * time.Second}},
+		{caller: "dtmf", file: "dtmf_order.xml", audio: callerAudio{60 * time.Second}},
+		{caller: "spoken", file: "spoken_order.xml", audio: callerAudio{"一二三四五六七八九零", 40 * time.Second}},
+		{caller: "silent", file: "silent_transfer.xml", audio: callerAudio{90 * time.Second}},
+		{caller: "nomatch", file: "no_match_transfer.xml", audio: callerAudio{
 			1500 * time.Millisecond, "今天天气怎么样", 6 * time.Second, "今天天气怎么样", 6 * time.Second, "今天天气怎么样", 60 * time.Second}},
-		{"queue", "queue_callback.xml", callerAudio{60 * time.Second}},
-		{"hangup", "hangup_mid_prompt.xml", callerAudio{10 * time.Second}},
-		{"g729", "uac_488.xml", nil},
+		{caller: "queue", file: "queue_callback.xml", audio: callerAudio{60 * time.Second}},
+		{caller: "hangup", file: "hangup_mid_prompt.xml", audio: callerAudio{10 * time.Second}},
+		{caller: "g729", file: "uac_488.xml", audio: nil},
 	}
+	// sippRun starts one SIPp for a scenario, in its own directory with its
+	// audio; failures are reported when it ends, its log lines kept.
 	var wg sync.WaitGroup
-	sippLogs := make([]string, len(scenarios))
-	for i, sc := range scenarios {
+	sippLogs := make(map[string]string)
+	var logMu sync.Mutex
+	sippRun := func(sc scenario, extra ...string) {
 		sdir := filepath.Join(dir, "sipp-"+sc.caller)
 		if err := os.MkdirAll(sdir, 0o755); err != nil {
 			t.Fatal(err)
@@ -244,12 +250,15 @@ func TestIVRCalls(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(sdir, sc.file), scen, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if sc.audio != nil {
-			writeULawWAV(t, filepath.Join(sdir, "caller.wav"), sc.audio.render(t, ctx, synth))
+		if sc.wav == "" {
+			sc.wav = "caller.wav"
 		}
-		args := []string{fmt.Sprintf("127.0.0.1:%d", sipPort), "-sf", sc.file, "-t", "u1", "-m", "1", "-l", "1",
-			"-p", strconv.Itoa(freeUDP(t)), "-i", "127.0.0.1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDP(t)),
-			"-timeout", "150s", "-timeout_error", "-trace_err", "-trace_logs", "-nostdin"}
+		if sc.audio != nil {
+			writeULawWAV(t, filepath.Join(sdir, sc.wav), sc.audio.render(t, ctx, synth))
+		}
+		args := append([]string{"-sf", sc.file, "-t", "u1", "-m", "1", "-l", "1",
+			"-i", "127.0.0.1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDP(t)),
+			"-timeout", "150s", "-timeout_error", "-trace_err", "-trace_logs", "-nostdin"}, extra...)
 		if bytes.Contains(scen, []byte("[$caller]")) {
 			args = append(args, "-set", "caller", sc.caller)
 		}
@@ -266,7 +275,9 @@ func TestIVRCalls(t *testing.T) {
 			logs, _ := filepath.Glob(filepath.Join(sdir, "*_logs.log"))
 			for _, l := range logs {
 				b, _ := os.ReadFile(l)
-				sippLogs[i] += string(b)
+				logMu.Lock()
+				sippLogs[sc.caller] += string(b)
+				logMu.Unlock()
 			}
 			if err != nil {
 				errs, _ := filepath.Glob(filepath.Join(sdir, "*errors.log"))
@@ -278,6 +289,22 @@ func TestIVRCalls(t *testing.T) {
 			}
 		}()
 	}
+	server := fmt.Sprintf("127.0.0.1:%d", sipPort)
+	for _, sc := range scenarios {
+		sippRun(sc, server, "-p", strconv.Itoa(freeUDP(t)))
+	}
+	wg.Wait()
+
+	// Second wave: a caller whose phone refuses REFER is bridged to the
+	// logistics agent 2005 (a SIPp phone), made available through the
+	// agents API now that 2001 is busy with the first wave's transfer.
+	if r := do(t, http.MethodPut, base+"/api/v1/agents/2005/state", tok, `{"state":"available"}`); r.status != http.StatusOK {
+		t.Fatalf("agent state: %d %s", r.status, r.body)
+	}
+	agentSc := scenario{caller: "agent", file: "uas_agent.xml", wav: "agent.wav", audio: callerAudio{"您好，物流专员为您服务", 30 * time.Second}}
+	sippRun(agentSc, "-p", strconv.Itoa(agentPort))
+	time.Sleep(500 * time.Millisecond) // the agent's SIPp listening
+	sippRun(scenario{caller: "refused", file: "refer_refused.xml", wav: "caller.wav", audio: callerAudio{60 * time.Second}}, server, "-p", strconv.Itoa(freeUDP(t)))
 	wg.Wait()
 
 	// The records: every answered call has one, found by its caller.
@@ -298,8 +325,8 @@ func TestIVRCalls(t *testing.T) {
 	for _, r := range page.Calls {
 		byCaller[sipUser(r.Caller)] = r
 	}
-	if _, ok := byCaller["g729"]; ok || page.Total != len(scenarios)-1 {
-		t.Errorf("%d call records, want %d (every answered call, not the 488)", page.Total, len(scenarios)-1)
+	if _, ok := byCaller["g729"]; ok || page.Total != len(scenarios) {
+		t.Errorf("%d call records, want %d (every answered call, not the 488)", page.Total, len(scenarios))
 	}
 	path := func(r calls.Record) []string {
 		var p []string
@@ -342,8 +369,8 @@ func TestIVRCalls(t *testing.T) {
 	if tr := speech.Transfer; tr == nil || tr.Target != "sip:2001@127.0.0.1:5999" || tr.Result != "accepted" {
 		t.Errorf("speech: transfer %+v, want accepted to agent 2001", speech.Transfer)
 	}
-	if !strings.Contains(sippLogs[0], "REFER-TO sip:2001@127.0.0.1:5999") {
-		t.Errorf("speech: SIPp did not log the REFER target:\n%s", sippLogs[0])
+	if !strings.Contains(sippLogs["speech"], "REFER-TO sip:2001@127.0.0.1:5999") {
+		t.Errorf("speech: SIPp did not log the REFER target:\n%s", sippLogs["speech"])
 	}
 	if len(speech.TicketIDs) == 1 {
 		var tk struct {
@@ -358,8 +385,12 @@ func TestIVRCalls(t *testing.T) {
 		mustJSON(t, r.body, &tk)
 		// (Its skill group is logistics when filed; the automation rules
 		// may move it, e.g. complaints to senior agents.)
+		said := ""
+		if len(speech.Recognitions) > 0 {
+			said = speech.Recognitions[0].Text
+		}
 		if tk.Channel != "voice" || tk.Related["call_id"] != speech.ID || tk.Category == nil || tk.Category.Label == "" ||
-			!strings.Contains(tk.Description, "快递") {
+			said == "" || !strings.Contains(tk.Description, "transcript:\n"+said) {
 			t.Errorf("speech: ticket %+v: want a voice ticket linked to the call, with an NLU category and the transcript", tk)
 		}
 	} else {
@@ -411,6 +442,28 @@ func TestIVRCalls(t *testing.T) {
 	queue := check("queue", calls.Ticketed, "refund_menu", "to_returns", "callback", "bye")
 	if tr := queue.Transfer; tr == nil || tr.Result != "no_agent" || tr.QueueWaitMS < 2000 {
 		t.Errorf("queue: transfer %+v, want no_agent after 2 s in the queue", queue.Transfer)
+	}
+
+	// REFER refused: bridged through the IVR, the agent freed afterwards.
+	refused := check("refused", calls.Transferred, "delay_ticket", "to_logistics")
+	if tr := refused.Transfer; tr == nil || tr.Method != "bridge" || tr.Agent != "2005" || tr.Result != "accepted" {
+		t.Errorf("refused: transfer %+v, want a bridge to agent 2005", refused.Transfer)
+	}
+	var logistics struct {
+		Agents []struct {
+			ID, State string
+		} `json:"agents"`
+	}
+	mustJSON(t, do(t, http.MethodGet, base+"/api/v1/agents?group=logistics", tok, "").body, &logistics)
+	for _, a := range logistics.Agents {
+		// 2001 took the first wave's REFER and stays busy until they say
+		// otherwise; 2005's bridged call ended under our eyes.
+		if want := map[string]string{"2001": "busy", "2005": "available"}[a.ID]; a.State != want {
+			t.Errorf("agent %s is %q after the calls, want %q", a.ID, a.State, want)
+		}
+	}
+	if len(logistics.Agents) != 2 {
+		t.Errorf("logistics agents %+v, want 2001 and 2005", logistics.Agents)
 	}
 
 	// Hung up mid-prompt.

@@ -491,6 +491,12 @@ func (c *call) ticket(ctx context.Context, id string, n *flow.Node) (string, err
 	return n.Next, nil
 }
 
+// bridger is a line that can connect the caller to an agent through us
+// (*sip.Call), for callers whose side refuses REFER.
+type bridger interface {
+	Bridge(ctx context.Context, target string, ring time.Duration) (sip.BridgeStats, error)
+}
+
 // transfer queues for an agent of the node's group, announcing the queue,
 // and refers the caller to the agent.
 func (c *call) transfer(ctx context.Context, id string, n *flow.Node) (string, error) {
@@ -601,6 +607,27 @@ wait:
 		defer cancel()
 		return struct{}{}, c.line.Refer(ctx, res.a.URI)
 	})
+	var refused *sip.ReferError
+	if errors.As(err, &refused) {
+		if b, ok := c.line.(bridger); ok {
+			// The caller's side will not transfer: call the agent and stay
+			// in the middle. The runtime is blocked meanwhile (the bridge
+			// relays the audio itself) and frees the agent when it ends.
+			c.log.Info("refer refused; bridging", "agent", res.a.ID, "status", refused.Status)
+			tr.Method = "bridge"
+			st, berr := b.Bridge(ctx, res.a.URI, c.r.cfg.BridgeRing)
+			res.release()
+			if berr == nil {
+				tr.Result = "accepted"
+				c.transferred = true
+				c.log.Info("bridged call ended", "group", n.Group, "agent", res.a.ID, "from_agent", st.FromAgent, "to_agent", st.ToAgent)
+				return "", nil
+			}
+			tr.Result = "refused"
+			c.log.Warn("bridge failed", "agent", res.a.ID, "target", res.a.URI, "err", berr)
+			return n.OnNoAgent, nil
+		}
+	}
 	if err != nil {
 		res.release()
 		if errors.Is(err, errGone) {

@@ -166,6 +166,9 @@ type Config struct {
 	// ReferTimeout bounds a transfer: the REFER and the referred call's
 	// progress (30 s).
 	ReferTimeout time.Duration `yaml:"refer_timeout"`
+	// BridgeRing is how long an agent's phone may ring when the caller's
+	// side refused the REFER and the IVR calls the agent itself (20 s).
+	BridgeRing time.Duration `yaml:"bridge_ring"`
 	// MaxSteps ends a call that has entered this many nodes (200): a flow
 	// that loops must not hold a line forever.
 	MaxSteps int `yaml:"max_steps"`
@@ -187,6 +190,7 @@ func (c Config) withDefaults() Config {
 	def(&c.InterDigit, 3*time.Second)
 	def(&c.TurnGrace, 500*time.Millisecond)
 	def(&c.ReferTimeout, 30*time.Second)
+	def(&c.BridgeRing, 20*time.Second)
 	def(&c.PostRoll, 200*time.Millisecond)
 	if c.Confidence <= 0 {
 		c.Confidence = 0.5
@@ -337,7 +341,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_ivr_frames_dropped_total",
-			Help: "Caller frames lost because a call's runtime fell more than 16 frames behind.",
+			Help: "Caller frames lost because a call's runtime fell more than 1 s (50 frames) behind.",
 		}),
 	}
 	if reg != nil {

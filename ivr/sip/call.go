@@ -32,6 +32,12 @@ var (
 	ErrShutdown = errors.New("sip: server shutting down")
 )
 
+// frameBacklog is how many received frames wait for a handler that is
+// busy: 1 s, so that a recognizer chunk computed on a loaded machine does
+// not cost the caller's words, while a handler that stopped reading does
+// not pile up audio without bound.
+const frameBacklog = 50
+
 // byeTimeout bounds a BYE we send on our own initiative; RFC 3261's
 // transaction timeout (64*T1 = 32 s) is far too long to keep a call around.
 const byeTimeout = 5 * time.Second
@@ -98,7 +104,7 @@ func newCall(s *Server, dlg *sipgo.DialogServerSession, conn *net.UDPConn, sess 
 		rx:     rx,
 		answer: ans,
 		pk:     pk,
-		frames: make(chan media.Frame, 16),
+		frames: make(chan media.Frame, frameBacklog),
 		digits: make(chan media.Digit, 32),
 		notify: make(chan int, 8),
 		done:   make(chan struct{}),
@@ -149,7 +155,7 @@ func (c *Call) Answer() sdp.Answer {
 }
 
 // Frames returns the received audio, one frame per 20 ms. A consumer that
-// falls behind by more than 16 frames loses the newest ones. The samples
+// falls behind by more than frameBacklog frames (1 s) loses the newest ones. The samples
 // belong to the receiver of the channel.
 func (c *Call) Frames() <-chan media.Frame { return c.frames }
 
@@ -171,7 +177,7 @@ func (c *Call) Err() error {
 }
 
 // FramesDropped counts the frames lost because the handler fell more than
-// 16 frames behind.
+// frameBacklog frames behind.
 func (c *Call) FramesDropped() uint64 { return c.dropped.Load() }
 
 // PacketsReceived counts the valid RTP packets received so far.

@@ -79,6 +79,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	calls   map[string]*Call // by dialog ID, from the 200 OK until the call ends
+	legs    map[string]*leg  // our outgoing B2BUA legs, by dialog ID
 	closing bool
 	callWG  sync.WaitGroup // call goroutines and handlers
 }
@@ -107,6 +108,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		now:     time.Now,
 		limiter: newLimiter(cfg.InviteRate, cfg.InviteBurst, cfg.RateLimitLogInterval),
 		calls:   map[string]*Call{},
+		legs:    map[string]*leg{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
@@ -486,6 +488,18 @@ func (s *Server) lookup(req *sipmsg.Request) *Call {
 	return s.calls[id]
 }
 
+// lookupLeg finds the B2BUA leg an in-dialog request from its far end
+// belongs to.
+func (s *Server) lookupLeg(req *sipmsg.Request) *leg {
+	id, err := sipmsg.DialogIDFromRequestUAC(req)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.legs[id]
+}
+
 func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if call := s.lookup(req); call != nil {
 		// An error means the ACK of a re-INVITE (another CSeq); nothing to do.
@@ -497,6 +511,13 @@ func (s *Server) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	log := s.log.With("call_id", callID(req))
 	call := s.lookup(req)
 	if call == nil {
+		if l := s.lookupLeg(req); l != nil {
+			if err := l.dlg.ReadBye(req, tx); err != nil {
+				log.Warn("bye of a bridged leg", "err", err)
+			}
+			l.ended()
+			return
+		}
 		s.respond(tx, sipmsg.NewResponseFromRequest(req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil), log)
 		return
 	}
