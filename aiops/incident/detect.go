@@ -1,0 +1,266 @@
+package incident
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// DetectorConfig says when a cluster's volume is a burst.
+type DetectorConfig struct {
+	Cluster Config
+	// Recent is the window a burst is counted in (30 min).
+	Recent time.Duration
+	// MinTickets is the fewest tickets in Recent that make an incident (5).
+	MinTickets int
+	// BaseRate is the ticket rate per hour any one topic is assumed to
+	// have without an incident, for clusters too young to have a rate of
+	// their own (1 per hour). A cluster's own rate before Recent is used
+	// when it is higher.
+	BaseRate float64
+	// PValue is how unlikely the recent count must be under the baseline
+	// (Poisson upper tail) to be a burst (1e-4).
+	PValue float64
+	// Keywords is the label length (5).
+	Keywords int
+}
+
+func (c DetectorConfig) withDefaults() DetectorConfig {
+	if c.Recent <= 0 {
+		c.Recent = 30 * time.Minute
+	}
+	if c.MinTickets <= 0 {
+		c.MinTickets = 5
+	}
+	if c.BaseRate <= 0 {
+		c.BaseRate = 1
+	}
+	if c.PValue <= 0 {
+		c.PValue = 1e-4
+	}
+	if c.Keywords <= 0 {
+		c.Keywords = 5
+	}
+	return c
+}
+
+// Incident is a burst of tickets about one thing.
+type Incident struct {
+	ClusterID  int
+	Label      []string
+	Tickets    []string // ids
+	Start, End time.Time
+	Categories map[string]int
+	Regions    map[string]int
+	Channels   map[string]int
+	// Observed is the tickets in the burst window when the incident
+	// formed; Expected what the baseline predicted there.
+	Observed int
+	Expected float64
+	PValue   float64
+}
+
+// Detector clusters tickets and reports bursting clusters as incidents.
+// It is not safe for concurrent use.
+type Detector struct {
+	cfg  DetectorConfig
+	cl   *Clusterer
+	open map[int]*Incident
+}
+
+// NewDetector returns a detector.
+func NewDetector(cfg DetectorConfig) *Detector {
+	cfg = cfg.withDefaults()
+	return &Detector{cfg: cfg, cl: NewClusterer(cfg.Cluster), open: map[int]*Incident{}}
+}
+
+// Clusterer exposes the clusters, e.g. to evaluate them.
+func (d *Detector) Clusterer() *Clusterer { return d.cl }
+
+// Add takes one ticket. It returns the incident the ticket's cluster is
+// in, and whether that incident formed with this ticket.
+func (d *Detector) Add(t Ticket) (inc *Incident, formed bool) {
+	cl := d.cl.Add(t)
+	if inc, ok := d.open[cl.ID]; ok {
+		inc.Tickets = append(inc.Tickets, t.ID)
+		inc.End = maxTime(inc.End, t.At)
+		count(inc, t)
+		inc.Label = Keywords(d.cl.Clusters(), d.cfg.Keywords)[cl.ID]
+		return inc, false
+	}
+	recent, older := 0, 0
+	for _, m := range cl.Members {
+		if t.At.Sub(m.At) <= d.cfg.Recent {
+			recent++
+		} else {
+			older++
+		}
+	}
+	if recent < d.cfg.MinTickets {
+		return nil, false
+	}
+	rate := d.cfg.BaseRate // per hour
+	if span := t.At.Sub(cl.First) - d.cfg.Recent; span > time.Hour && older > 0 {
+		rate = math.Max(rate, float64(older)/span.Hours())
+	}
+	expected := rate * d.cfg.Recent.Hours()
+	p := poissonTail(recent, expected)
+	if p > d.cfg.PValue {
+		return nil, false
+	}
+	inc = &Incident{ClusterID: cl.ID, Observed: recent, Expected: expected, PValue: p,
+		Categories: map[string]int{}, Regions: map[string]int{}, Channels: map[string]int{}}
+	for _, m := range cl.Members {
+		if t.At.Sub(m.At) <= d.cfg.Recent {
+			inc.Tickets = append(inc.Tickets, m.ID)
+			count(inc, m)
+			if inc.Start.IsZero() || m.At.Before(inc.Start) {
+				inc.Start = m.At
+			}
+			inc.End = maxTime(inc.End, m.At)
+		}
+	}
+	inc.Label = Keywords(d.cl.Clusters(), d.cfg.Keywords)[cl.ID]
+	d.open[cl.ID] = inc
+	return inc, true
+}
+
+func count(inc *Incident, t Ticket) {
+	if t.Category != "" {
+		inc.Categories[t.Category]++
+	}
+	if t.Region != "" {
+		inc.Regions[t.Region]++
+	}
+	if t.Channel != "" {
+		inc.Channels[t.Channel]++
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// poissonTail is P(X >= k) for X ~ Poisson(lambda), summed in log space so
+// large counts neither overflow nor underflow to a wrong zero.
+func poissonTail(k int, lambda float64) float64 {
+	if k <= 0 {
+		return 1
+	}
+	if lambda <= 0 {
+		return 0
+	}
+	// P(X < k) = sum_{i<k} e^-l l^i / i!
+	var below float64
+	for i := 0; i < k; i++ {
+		lg, _ := math.Lgamma(float64(i) + 1)
+		below += math.Exp(-lambda + float64(i)*math.Log(lambda) - lg)
+	}
+	return math.Max(0, 1-below)
+}
+
+// Series is the error count over time of one log template of one service
+// (or of a whole service, Template empty), one value per Step from Start.
+type Series struct {
+	Service  string
+	Template string // template id
+	Text     string // the template, for people
+	Start    time.Time
+	Step     time.Duration
+	Counts   []float64
+	Samples  []string // a few lines, for the evidence
+}
+
+// Candidate is a root-cause candidate with its evidence.
+type Candidate struct {
+	Service, Template, Text string
+	// Before and After are the counts in the windows before and after the
+	// incident start; RateBefore and RateAfter the same per minute.
+	Before, After         float64
+	RateBefore, RateAfter float64
+	// Lag is when the series changed relative to the incident's start
+	// (negative: the logs changed first, as a cause's do).
+	Lag     time.Duration
+	Score   float64
+	Samples []string
+}
+
+// RankCauses ranks series by how much their rate rose at the incident's
+// start: a Poisson log-likelihood ratio of the counts in window before and
+// after start (a rate that did not rise scores 0), discounted by how far
+// the series' own change point is from start.
+func RankCauses(series []Series, start time.Time, window time.Duration) []Candidate {
+	var out []Candidate
+	for _, s := range series {
+		if s.Step <= 0 || len(s.Counts) == 0 {
+			continue
+		}
+		idx := func(t time.Time) int { return int(t.Sub(s.Start) / s.Step) }
+		// The "after" window opens a little before start: logs fail before
+		// the first customer writes in.
+		lead := window / 4
+		b0, b1 := idx(start.Add(-lead-window)), idx(start.Add(-lead))
+		a0, a1 := idx(start.Add(-lead)), idx(start.Add(window-lead))
+		before, nb := sum(s.Counts, b0, b1)
+		after, na := sum(s.Counts, a0, a1)
+		if na == 0 || nb == 0 {
+			continue
+		}
+		tb, ta := float64(nb)*s.Step.Minutes(), float64(na)*s.Step.Minutes()
+		c := Candidate{Service: s.Service, Template: s.Template, Text: s.Text, Before: before, After: after,
+			RateBefore: before / tb, RateAfter: after / ta, Samples: s.Samples}
+		if c.RateAfter <= c.RateBefore {
+			continue
+		}
+		llr := poissonLLR(before, tb, after, ta)
+		cp := changePoint(s.Counts, b0, a1)
+		c.Lag = s.Start.Add(time.Duration(cp) * s.Step).Sub(start)
+		c.Score = llr * math.Exp(-math.Abs(c.Lag.Minutes())/window.Minutes())
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out
+}
+
+func sum(xs []float64, from, to int) (float64, int) {
+	from, to = max(from, 0), min(to, len(xs))
+	var s float64
+	for i := from; i < to; i++ {
+		s += xs[i]
+	}
+	return s, max(to-from, 0)
+}
+
+// poissonLLR is the log-likelihood ratio of "the rate changed" against
+// "one rate throughout" for counts b over time tb and a over ta.
+func poissonLLR(b, tb, a, ta float64) float64 {
+	l0 := (a + b) / (ta + tb)
+	xlogy := func(x, y float64) float64 {
+		if x == 0 {
+			return 0
+		}
+		return x * math.Log(x/y)
+	}
+	return xlogy(a, l0*ta) + xlogy(b, l0*tb)
+}
+
+// changePoint is the index in [from, to) that best splits the counts into
+// two Poisson rates.
+func changePoint(xs []float64, from, to int) int {
+	from, to = max(from, 0), min(to, len(xs))
+	best, bestLLR := from, -1.0
+	for k := from + 1; k < to; k++ {
+		b, nb := sum(xs, from, k)
+		a, na := sum(xs, k, to)
+		if nb == 0 || na == 0 || a/float64(na) <= b/float64(nb) {
+			continue
+		}
+		if llr := poissonLLR(b, float64(nb), a, float64(na)); llr > bestLLR {
+			best, bestLLR = k, llr
+		}
+	}
+	return best
+}
