@@ -155,8 +155,8 @@ func TestRankCauses(t *testing.T) {
 		return func(int) float64 { return float64(poissonSample(r, rate)) }
 	}
 	series := []Series{
-		mk("checkout", "T1", noise(2)),   // steady
-		mk("search", "T2", noise(0.5)),   // steady
+		mk("checkout", "T1", noise(2)), // steady
+		mk("search", "T2", noise(0.5)), // steady
 		mk("payment-gw", "T7", func(m int) float64 { // times out from 5 min before the first ticket
 			if m >= 115 {
 				return float64(poissonSample(r, 20))
