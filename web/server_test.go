@@ -18,6 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/switchboard-cc/switchboard/aiops/logs/logsapi"
 	"github.com/switchboard-cc/switchboard/ivr/agents/agentsapi"
 	"github.com/switchboard-cc/switchboard/ivr/calls/callsapi"
 	"github.com/switchboard-cc/switchboard/ivr/record"
@@ -108,8 +109,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The IVR's APIs (call records, agents, recordings) come with --ivr.
-	ivrRoutes := slices.Concat(callsapi.New(nil).Routes(), agentsapi.New(nil).Routes(), recordRoutes(t))
+	// The IVR's APIs (call records, agents, recordings) come with --ivr;
+	// log ingestion with AIOps.
+	ivrRoutes := slices.Concat(callsapi.New(nil).Routes(), agentsapi.New(nil).Routes(), recordRoutes(t), logsapi.New(nil).Routes())
 	for _, r := range slices.Concat(e.Server.Routes(), nluAPI.Routes(), asrAPI.Routes(), ivrRoutes) {
 		key := r.Method + " " + openAPIPath(r.Path)
 		registered[key] = true
