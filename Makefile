@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 BIN   := .cache/bin/switchboard
 
-.PHONY: help run test setup build bench bench-asr bench-ivr models retrain es es-stop clean
+.PHONY: help run test setup build bench bench-asr bench-ivr bench-logparse models retrain es es-stop clean
 .DEFAULT_GOAL := help
 
 help: ## show this help
@@ -29,6 +29,9 @@ bench: ## run scripts/bench.sh (if present)
 
 bench-asr: ## speech benchmarks: CER/WER, intents and digits from audio, RTF, latency (scripts/asr-bench.sh)
 	@bash scripts/asr-bench.sh
+
+bench-logparse: ## log-template miner on LogHub-2k: grouping and parsing accuracy (scripts/logparse-bench.sh)
+	@bash scripts/logparse-bench.sh
 
 bench-ivr: ## voice IVR under SIPp load: concurrent calls, CPU per call, turn latency, call setup rate (scripts/ivr-bench.sh)
 	@bash scripts/ivr-bench.sh
