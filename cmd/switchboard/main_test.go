@@ -316,6 +316,15 @@ func TestExampleConfigParses(t *testing.T) {
 	if err := fc.ASR.apiConfig().Validate(); err != nil {
 		t.Fatalf("example asr section: %v", err)
 	}
+	if n, err := notifiers(fc.AIOps.Alerts.Notify); err != nil || len(n) != 2 {
+		t.Fatalf("example alert channels: %d, %v", len(n), err)
+	}
+	if n, err := notifiers(fc.AIOps.Alerts.Escalate); err != nil || len(n) != 1 {
+		t.Fatalf("example escalation channels: %d, %v", len(n), err)
+	}
+	if _, err := notifiers([]alertChannel{{Kind: "pager"}}); err == nil {
+		t.Fatal("an unknown alert channel kind was accepted")
+	}
 	if fc.IVR.Flow == "" || fc.IVR.Session.TurnGrace != 500*time.Millisecond || len(fc.IVR.Agents.Seed) != 1 || fc.IVR.Systems["orders"].Timeout != 3*time.Second {
 		t.Fatalf("example ivr section parsed to %+v", fc.IVR)
 	}

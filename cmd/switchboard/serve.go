@@ -76,6 +76,7 @@ type fileConfig struct {
 	NLU            nluConfig     `yaml:"nlu"`
 	ASR            asrConfig     `yaml:"asr"`
 	IVR            ivrConfig     `yaml:"ivr"`
+	AIOps          aiopsConfig   `yaml:"aiops"`
 }
 
 func loadFileConfig(path string) (fileConfig, error) {
@@ -356,6 +357,13 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	}
 	apis := []web.Registrar{ticketAPI}
 
+	// AIOps: log ingestion with template mining.
+	ops, err := startAIOps(ctx, fc.AIOps, c, st, log.With("component", "aiops"))
+	if err != nil {
+		return err
+	}
+	apis = append(apis, ops.apis...)
+
 	// The voice IVR: SIP calls through the call flow.
 	var ivr *ivrParts
 	if ivrOn {
@@ -419,6 +427,9 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		}, func(error) { cancel() })
 	}
 	add("http", srv.Run)
+	for name, run := range ops.runs {
+		add(name, run)
+	}
 	if ivr != nil {
 		for name, run := range ivr.runs {
 			add(name, run)

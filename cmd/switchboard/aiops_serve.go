@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/aiops/alert"
+	"github.com/switchboard-cc/switchboard/aiops/alert/alertapi"
+	alertstore "github.com/switchboard-cc/switchboard/aiops/alert/esstore"
+	"github.com/switchboard-cc/switchboard/aiops/alert/notify"
+	"github.com/switchboard-cc/switchboard/aiops/logs"
+	"github.com/switchboard-cc/switchboard/aiops/logs/logsapi"
+	"github.com/switchboard-cc/switchboard/aiops/logtemplate"
+	"github.com/switchboard-cc/switchboard/es"
+	"github.com/switchboard-cc/switchboard/es/settings"
+	"github.com/switchboard-cc/switchboard/web"
+)
+
+// aiopsConfig is the aiops section of the configuration file.
+type aiopsConfig struct {
+	Logs struct {
+		// Disabled turns POST /api/v1/logs off.
+		Disabled bool `yaml:"disabled"`
+		// MaxLine is the longest log line taken (1 MiB).
+		MaxLine int `yaml:"max_line"`
+		// SaveEvery is how often the log-template miner's state is saved
+		// to Elasticsearch, so template ids survive a restart (1 min).
+		SaveEvery time.Duration `yaml:"save_every"`
+	} `yaml:"logs"`
+	Alerts struct {
+		Cooldown      time.Duration `yaml:"cooldown"`
+		EscalateAfter time.Duration `yaml:"escalate_after"`
+		// Notify are the channels every alert goes to; Escalate those an
+		// unacknowledged one goes to after EscalateAfter.
+		Notify   []alertChannel `yaml:"notify"`
+		Escalate []alertChannel `yaml:"escalate"`
+	} `yaml:"alerts"`
+}
+
+// alertChannel is one notification channel in the configuration.
+type alertChannel struct {
+	// Kind: webhook, slack, dingtalk, feishu, wecom or email.
+	Kind   string `yaml:"kind"`
+	URL    string `yaml:"url"`
+	Secret string `yaml:"secret"`
+	// Email: the SMTP server (host:port, STARTTLS) and the envelope.
+	SMTP     string   `yaml:"smtp"`
+	From     string   `yaml:"from"`
+	To       []string `yaml:"to"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
+}
+
+func (a alertChannel) notifier() (alert.Notifier, error) {
+	if a.Kind != "email" && a.URL == "" {
+		return nil, fmt.Errorf("alert channel %s: url is required", a.Kind)
+	}
+	switch a.Kind {
+	case "webhook":
+		return &notify.Webhook{URL: a.URL, Secret: a.Secret}, nil
+	case "slack":
+		return &notify.Slack{URL: a.URL}, nil
+	case "dingtalk":
+		return &notify.DingTalk{URL: a.URL, Secret: a.Secret}, nil
+	case "feishu":
+		return &notify.Feishu{URL: a.URL, Secret: a.Secret, Card: true}, nil
+	case "wecom":
+		return &notify.WeCom{URL: a.URL}, nil
+	case "email":
+		if a.SMTP == "" || a.From == "" || len(a.To) == 0 {
+			return nil, errors.New("alert channel email: smtp, from and to are required")
+		}
+		return &notify.Email{Addr: a.SMTP, From: a.From, To: a.To, Username: a.Username, Password: a.Password}, nil
+	}
+	return nil, fmt.Errorf("alert channel kind %q: want webhook, slack, dingtalk, feishu, wecom or email", a.Kind)
+}
+
+func notifiers(chs []alertChannel) ([]alert.Notifier, error) {
+	var out []alert.Notifier
+	for _, ch := range chs {
+		n, err := ch.notifier()
+		if err != nil {
+			return nil, fmt.Errorf("aiops: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// minerStateKey is the shared setting holding the template miner's state.
+const minerStateKey = "aiops.logtemplate.state"
+
+type aiopsParts struct {
+	apis   []web.Registrar
+	runs   map[string]func(context.Context) error
+	alerts *alert.Manager
+}
+
+// startAIOps builds the AIOps parts the server runs: alerts and their
+// channels, and log ingestion with template mining, for now.
+func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings.Store, log *slog.Logger) (*aiopsParts, error) {
+	p := &aiopsParts{runs: map[string]func(context.Context) error{}}
+
+	// Alerts: stored with their history, raised by the detectors.
+	chs, err := notifiers(cfg.Alerts.Notify)
+	if err != nil {
+		return nil, err
+	}
+	esc, err := notifiers(cfg.Alerts.Escalate)
+	if err != nil {
+		return nil, err
+	}
+	store := alertstore.New(c, alertstore.DefaultConfig(), log)
+	if err := c.Ensure(ctx, log, store.Index()); err != nil {
+		return nil, err
+	}
+	alerts, err := alert.New(alert.Config{Cooldown: cfg.Alerts.Cooldown, EscalateAfter: cfg.Alerts.EscalateAfter},
+		alert.Deps{Store: store, Notifiers: chs, Escalation: esc, Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("aiops: %w", err)
+	}
+	p.alerts = alerts
+	p.apis = append(p.apis, alertapi.New(alerts))
+	p.runs["alerts"] = alerts.Run
+
+	if cfg.Logs.Disabled {
+		return p, nil
+	}
+	miner, err := logtemplate.New(logtemplate.DefaultConfig())
+	if err != nil {
+		return nil, fmt.Errorf("aiops: %w", err)
+	}
+	doc, err := st.Get(ctx, minerStateKey)
+	switch {
+	case err == nil:
+		if err := miner.Import([]byte(doc.Value)); err != nil {
+			// A state we cannot read costs template ids, not service.
+			log.WarnContext(ctx, "log-template state not restored; starting afresh", "err", err)
+		}
+	case !errors.Is(err, settings.ErrNotFound):
+		return nil, fmt.Errorf("aiops: %w", err)
+	}
+	in := logs.New(c, templateMiner{miner}, logs.Config{MaxLine: cfg.Logs.MaxLine})
+	p.apis = append(p.apis, logsapi.New(in))
+	every := cfg.Logs.SaveEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	p.runs["log-template state"] = func(ctx context.Context) error {
+		return saveMinerLoop(ctx, every, miner, st, log)
+	}
+	return p, nil
+}
+
+// templateMiner gives log ingestion the miner's template ids as strings.
+type templateMiner struct{ m *logtemplate.Miner }
+
+func (t templateMiner) Mine(msg string) (string, string) {
+	r := t.m.Add(msg)
+	return strconv.FormatInt(r.ID, 10), r.Template
+}
+
+// saveMinerLoop saves the miner's state when it changed, and once more
+// when ctx ends.
+func saveMinerLoop(ctx context.Context, every time.Duration, m *logtemplate.Miner, st *settings.Store, log *slog.Logger) error {
+	var last []byte
+	save := func(ctx context.Context) {
+		b, err := m.Export()
+		if err != nil {
+			log.ErrorContext(ctx, "log-template state not exported", "err", err)
+			return
+		}
+		if bytes.Equal(b, last) {
+			return
+		}
+		if err := st.Put(ctx, minerStateKey, string(b), "aiops"); err != nil {
+			log.WarnContext(ctx, "log-template state not saved", "err", err)
+			return
+		}
+		last = b
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			save(ctx)
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			save(sctx)
+			cancel()
+			return nil
+		}
+	}
+}
