@@ -39,7 +39,8 @@ type Config struct {
 	Similarity float64
 	// TermSimilarity is the same for the term-vector fallback (0.35).
 	TermSimilarity float64
-	// Window is how long a cluster lives after its newest ticket (6 h).
+	// Window is how long a cluster lives after its newest ticket (24 h:
+	// an everyday topic keeps its cluster, and its rate, overnight).
 	Window time.Duration
 	// MaxClusters bounds memory: the stalest cluster goes first (5,000).
 	MaxClusters int
@@ -53,7 +54,7 @@ func (c Config) withDefaults() Config {
 		c.TermSimilarity = 0.35
 	}
 	if c.Window <= 0 {
-		c.Window = 6 * time.Hour
+		c.Window = 24 * time.Hour
 	}
 	if c.MaxClusters <= 0 {
 		c.MaxClusters = 5000

@@ -13,11 +13,13 @@ type DetectorConfig struct {
 	Recent time.Duration
 	// MinTickets is the fewest tickets in Recent that make an incident (5).
 	MinTickets int
-	// BaseRate is the ticket rate per hour any one topic is assumed to
-	// have without an incident, for clusters too young to have a rate of
-	// their own (1 per hour). A cluster's own rate before Recent is used
-	// when it is higher.
+	// BaseRate is the lowest ticket rate per hour a topic is expected to
+	// have (1 per hour); the baseline is otherwise the cluster's share of
+	// all tickets (see Add).
 	BaseRate float64
+	// TopicShare is the share of all tickets assumed for a cluster too
+	// young to have one of its own (0.05).
+	TopicShare float64
 	// PValue is how unlikely the recent count must be under the baseline
 	// (Poisson upper tail) to be a burst (1e-4).
 	PValue float64
@@ -34,6 +36,9 @@ func (c DetectorConfig) withDefaults() DetectorConfig {
 	}
 	if c.BaseRate <= 0 {
 		c.BaseRate = 1
+	}
+	if c.TopicShare <= 0 {
+		c.TopicShare = 0.05
 	}
 	if c.PValue <= 0 {
 		c.PValue = 1e-4
@@ -66,6 +71,8 @@ type Detector struct {
 	cfg  DetectorConfig
 	cl   *Clusterer
 	open map[int]*Incident
+	// vol counts all tickets per minute over the clusters' window.
+	vol volume
 }
 
 // NewDetector returns a detector.
@@ -80,6 +87,7 @@ func (d *Detector) Clusterer() *Clusterer { return d.cl }
 // Add takes one ticket. It returns the incident the ticket's cluster is
 // in, and whether that incident formed with this ticket.
 func (d *Detector) Add(t Ticket) (inc *Incident, formed bool) {
+	d.vol.add(t.At, d.cfg.Cluster.withDefaults().Window)
 	cl := d.cl.Add(t)
 	if inc, ok := d.open[cl.ID]; ok {
 		inc.Tickets = append(inc.Tickets, t.ID)
@@ -99,12 +107,21 @@ func (d *Detector) Add(t Ticket) (inc *Incident, formed bool) {
 	if recent < d.cfg.MinTickets {
 		return nil, false
 	}
-	rate := d.cfg.BaseRate // per hour
-	if span := t.At.Sub(cl.First) - d.cfg.Recent; span > time.Hour && older > 0 {
-		rate = math.Max(rate, float64(older)/span.Hours())
+	// The baseline is the cluster's share of all tickets: before the
+	// burst window it had share s of the traffic, so with the others'
+	// tickets in the window it is expected to have s/(1-s) times theirs.
+	// That follows the day's rhythm (an evening peak raises every topic)
+	// and is not inflated by the burst itself. A young cluster has no
+	// share of its own: TopicShare stands in.
+	share := d.cfg.TopicShare
+	if span := t.At.Sub(cl.First) - d.cfg.Recent; span > time.Hour && older >= 3 {
+		if all := d.vol.sum(cl.First, t.At.Add(-d.cfg.Recent)); all > 0 {
+			share = math.Min(0.9, math.Max(share, float64(older)/float64(all)))
+		}
 	}
-	expected := rate * d.cfg.Recent.Hours()
-	p := poissonTail(recent, expected)
+	others := math.Max(0, float64(d.vol.sum(t.At.Add(-d.cfg.Recent), t.At.Add(time.Nanosecond))-recent))
+	expected := math.Max(d.cfg.BaseRate*d.cfg.Recent.Hours(), share/(1-share)*others)
+	p := PoissonTail(recent, expected)
 	if p > d.cfg.PValue {
 		return nil, false
 	}
@@ -123,6 +140,43 @@ func (d *Detector) Add(t Ticket) (inc *Incident, formed bool) {
 	inc.Label = Keywords(d.cl.Clusters(), d.cfg.Keywords)[cl.ID]
 	d.open[cl.ID] = inc
 	return inc, true
+}
+
+// volume is a per-minute count of arrivals over a sliding window.
+type volume struct {
+	start  time.Time // the minute of counts[0]
+	counts []int
+}
+
+func (v *volume) add(at time.Time, window time.Duration) {
+	m := at.Truncate(time.Minute)
+	if v.counts == nil {
+		v.start = m
+	}
+	i := int(m.Sub(v.start) / time.Minute)
+	if i < 0 {
+		return // older than what is kept
+	}
+	for len(v.counts) <= i {
+		v.counts = append(v.counts, 0)
+	}
+	v.counts[i]++
+	if keep := int(window/time.Minute) + 1; len(v.counts) > keep {
+		drop := len(v.counts) - keep
+		v.counts = v.counts[drop:]
+		v.start = v.start.Add(time.Duration(drop) * time.Minute)
+	}
+}
+
+// sum counts arrivals in [from, to), to the minute.
+func (v *volume) sum(from, to time.Time) int {
+	a := max(0, int(from.Truncate(time.Minute).Sub(v.start)/time.Minute))
+	b := min(len(v.counts), int(to.Add(time.Minute-1).Truncate(time.Minute).Sub(v.start)/time.Minute))
+	n := 0
+	for i := a; i < b; i++ {
+		n += v.counts[i]
+	}
+	return n
 }
 
 func count(inc *Incident, t Ticket) {
@@ -144,9 +198,9 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// poissonTail is P(X >= k) for X ~ Poisson(lambda), summed in log space so
+// PoissonTail is P(X >= k) for X ~ Poisson(lambda), summed in log space so
 // large counts neither overflow nor underflow to a wrong zero.
-func poissonTail(k int, lambda float64) float64 {
+func PoissonTail(k int, lambda float64) float64 {
 	if k <= 0 {
 		return 1
 	}

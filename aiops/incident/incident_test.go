@@ -43,7 +43,7 @@ func TestPoissonTail(t *testing.T) {
 		{5, 0, 0},
 	}
 	for _, tt := range tests {
-		if got := poissonTail(tt.k, tt.lambda); math.Abs(got-tt.want) > 1e-12 {
+		if got := PoissonTail(tt.k, tt.lambda); math.Abs(got-tt.want) > 1e-12 {
 			t.Errorf("P(X>=%d | %g) = %v, want %v", tt.k, tt.lambda, got, tt.want)
 		}
 	}
