@@ -85,8 +85,9 @@ func NewDetector(cfg DetectorConfig) *Detector {
 func (d *Detector) Clusterer() *Clusterer { return d.cl }
 
 // Add takes one ticket. It returns the incident the ticket's cluster is
-// in, and whether that incident formed with this ticket.
-func (d *Detector) Add(t Ticket) (inc *Incident, formed bool) {
+// in (nil if none), the cluster's id, and whether the incident formed with
+// this ticket.
+func (d *Detector) Add(t Ticket) (inc *Incident, cluster int, formed bool) {
 	d.vol.add(t.At, d.cfg.Cluster.withDefaults().Window)
 	cl := d.cl.Add(t)
 	if inc, ok := d.open[cl.ID]; ok {
@@ -94,7 +95,7 @@ func (d *Detector) Add(t Ticket) (inc *Incident, formed bool) {
 		inc.End = maxTime(inc.End, t.At)
 		count(inc, t)
 		inc.Label = Keywords(d.cl.Clusters(), d.cfg.Keywords)[cl.ID]
-		return inc, false
+		return inc, cl.ID, false
 	}
 	recent, older := 0, 0
 	for _, m := range cl.Members {
@@ -105,7 +106,7 @@ func (d *Detector) Add(t Ticket) (inc *Incident, formed bool) {
 		}
 	}
 	if recent < d.cfg.MinTickets {
-		return nil, false
+		return nil, cl.ID, false
 	}
 	// The baseline is the cluster's share of all tickets: before the
 	// burst window it had share s of the traffic, so with the others'
@@ -123,7 +124,7 @@ func (d *Detector) Add(t Ticket) (inc *Incident, formed bool) {
 	expected := math.Max(d.cfg.BaseRate*d.cfg.Recent.Hours(), share/(1-share)*others)
 	p := PoissonTail(recent, expected)
 	if p > d.cfg.PValue {
-		return nil, false
+		return nil, cl.ID, false
 	}
 	inc = &Incident{ClusterID: cl.ID, Observed: recent, Expected: expected, PValue: p,
 		Categories: map[string]int{}, Regions: map[string]int{}, Channels: map[string]int{}}
@@ -139,7 +140,7 @@ func (d *Detector) Add(t Ticket) (inc *Incident, formed bool) {
 	}
 	inc.Label = Keywords(d.cl.Clusters(), d.cfg.Keywords)[cl.ID]
 	d.open[cl.ID] = inc
-	return inc, true
+	return inc, cl.ID, true
 }
 
 // volume is a per-minute count of arrivals over a sliding window.

@@ -110,7 +110,7 @@ func TestDetectorFindsBurst(t *testing.T) {
 	add := func(tk Ticket) {
 		n++
 		tk.ID = fmt.Sprint(n)
-		if inc, ok := d.Add(tk); ok {
+		if inc, _, ok := d.Add(tk); ok {
 			formed = append(formed, inc)
 		}
 	}

@@ -142,21 +142,22 @@ func New(cfg Config, d Deps) (*Monitor, error) {
 	}, nil
 }
 
-// Ticket counts a ticket and runs incident detection on it.
-func (m *Monitor) Ticket(ctx context.Context, t incident.Ticket) error {
+// Ticket counts a ticket and runs incident detection on it; it returns
+// the cluster the ticket joined.
+func (m *Monitor) Ticket(ctx context.Context, t incident.Ticket) (int, error) {
 	if err := m.Advance(ctx, t.At); err != nil {
-		return err
+		return 0, err
 	}
 	m.count("tickets", "", "")
 	m.count("tickets", "category", t.Category)
 	m.count("tickets", "channel", t.Channel)
 	m.count("tickets", "region", t.Region)
-	inc, formed := m.incidents.Add(t)
+	inc, cluster, formed := m.incidents.Add(t)
 	if formed {
 		m.formed = append(m.formed, inc)
-		return m.raiseIncident(ctx, inc)
+		return cluster, m.raiseIncident(ctx, inc)
 	}
-	return nil
+	return cluster, nil
 }
 
 // Call counts an IVR call.

@@ -76,8 +76,9 @@ func replay(t *testing.T, cfg simulate.Config) run {
 		switch ev.Kind {
 		case simulate.KindTicket:
 			n++
-			return mon.Ticket(ctx, incident.Ticket{ID: strconv.Itoa(n), At: ev.At, Text: ev.Ticket.Subject,
+			_, err := mon.Ticket(ctx, incident.Ticket{ID: strconv.Itoa(n), At: ev.At, Text: ev.Ticket.Subject,
 				Category: ev.Ticket.Category, Region: ev.Ticket.Region, Channel: ev.Ticket.Channel})
+			return err
 		case simulate.KindCall:
 			return mon.Call(ctx, ev.At, ev.Call.Intent, ev.Call.Region)
 		case simulate.KindLog:

@@ -89,7 +89,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&g.indexPrefix, "index-prefix", env("SWITCHBOARD_INDEX_PREFIX", "switchboard"), "prefix of every index this deployment owns (env SWITCHBOARD_INDEX_PREFIX)")
 	f.StringVar(&g.logLevel, "log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error")
 	f.StringVar(&g.logFormat, "log-format", env("SWITCHBOARD_LOG_FORMAT", "json"), "json or text")
-	root.AddCommand(newServe(g), newImport(g), newClients(g), newTraining(g), newASR(g), newIVR(g), newAIOps(g))
+	root.AddCommand(newServe(g), newImport(g), newClients(g), newTraining(g), newASR(g), newIVR(g), newAIOps(g), newSimulate(g))
 	return root
 }
 
