@@ -7,6 +7,6 @@ func newAIOps(g *globals) *cobra.Command {
 		Use:   "aiops",
 		Short: "Ops intelligence: anomaly detection, log templates, incidents, staffing (see docs/aiops.md)",
 	}
-	cmd.AddCommand(newAIOpsLogparse(g), newAIOpsNAB(g))
+	cmd.AddCommand(newAIOpsLogparse(g), newAIOpsNAB(g), newAIOpsShip(g))
 	return cmd
 }
