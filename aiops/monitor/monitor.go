@@ -56,6 +56,9 @@ type Config struct {
 	CauseWindow time.Duration
 	// LogHistory is how much per-minute error history is kept (3 h).
 	LogHistory time.Duration
+	// CauseScore is the root-cause score above which incidents with the
+	// same top cause share one alert (50: a rise no noise gives).
+	CauseScore float64
 }
 
 func (c Config) withDefaults() Config {
@@ -73,6 +76,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LogHistory <= 0 {
 		c.LogHistory = 3 * time.Hour
+	}
+	if c.CauseScore <= 0 {
+		c.CauseScore = 50
 	}
 	return c
 }
@@ -387,8 +393,15 @@ func (m *Monitor) raiseIncident(ctx context.Context, inc *incident.Incident) err
 		summary += fmt.Sprintf("; likely cause: %s errors %q rose from %.2f to %.2f a minute, %v before the first ticket",
 			c.Service, c.Text, c.RateBefore, c.RateAfter, -c.Lag.Round(time.Second))
 	}
+	// Clusters that burst together from one cause are one incident for
+	// ops (complaints in two languages, or about two symptoms, of one
+	// outage): they share the alert of their top cause.
+	key := fmt.Sprintf("incident:%d", inc.ClusterID)
+	if len(causes) > 0 && causes[0].Score >= m.cfg.CauseScore {
+		key = "incident:cause:" + causes[0].Service + "/" + causes[0].Template
+	}
 	_, err := m.d.Alerts.Raise(ctx, alert.Alert{
-		Key: fmt.Sprintf("incident:%d", inc.ClusterID), Source: alert.SourceIncident, Severity: alert.SeverityCritical,
+		Key: key, Source: alert.SourceIncident, Severity: alert.SeverityCritical,
 		Title: "Incident: " + strings.Join(inc.Label, " "), Summary: summary, Evidence: ev,
 	})
 	return err
