@@ -229,6 +229,18 @@ func (m *Miner) Add(msg string) Result {
 	return Result{ID: c.id, Template: strings.Join(c.tokens, " "), Change: change}
 }
 
+// Template returns the current template of the cluster with id, if it is
+// still kept.
+func (m *Miner) Template(id int64) (Cluster, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.byID[id]
+	if !ok {
+		return Cluster{}, false
+	}
+	return c.public(), true
+}
+
 // Match finds the template msg would join, without learning from it.
 func (m *Miner) Match(msg string) (Cluster, bool) {
 	toks := m.Tokens(msg)

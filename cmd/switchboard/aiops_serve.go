@@ -13,9 +13,12 @@ import (
 	"github.com/switchboard-cc/switchboard/aiops/alert/alertapi"
 	alertstore "github.com/switchboard-cc/switchboard/aiops/alert/esstore"
 	"github.com/switchboard-cc/switchboard/aiops/alert/notify"
+	"github.com/switchboard-cc/switchboard/aiops/anomaly"
+	"github.com/switchboard-cc/switchboard/aiops/live"
 	"github.com/switchboard-cc/switchboard/aiops/logs"
 	"github.com/switchboard-cc/switchboard/aiops/logs/logsapi"
 	"github.com/switchboard-cc/switchboard/aiops/logtemplate"
+	"github.com/switchboard-cc/switchboard/aiops/monitor"
 	"github.com/switchboard-cc/switchboard/es"
 	"github.com/switchboard-cc/switchboard/es/settings"
 	"github.com/switchboard-cc/switchboard/web"
@@ -32,6 +35,12 @@ type aiopsConfig struct {
 		// to Elasticsearch, so template ids survive a restart (1 min).
 		SaveEvery time.Duration `yaml:"save_every"`
 	} `yaml:"logs"`
+	Monitor struct {
+		// Disabled turns the detectors off.
+		Disabled bool `yaml:"disabled"`
+		// Poll is how often new tickets, calls and error logs are read (30 s).
+		Poll time.Duration `yaml:"poll"`
+	} `yaml:"monitor"`
 	Alerts struct {
 		Cooldown      time.Duration `yaml:"cooldown"`
 		EscalateAfter time.Duration `yaml:"escalate_after"`
@@ -102,7 +111,8 @@ type aiopsParts struct {
 }
 
 // startAIOps builds the AIOps parts the server runs: alerts and their
-// channels, and log ingestion with template mining, for now.
+// channels, the monitor fed from the stores, and log ingestion with
+// template mining.
 func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings.Store, log *slog.Logger) (*aiopsParts, error) {
 	p := &aiopsParts{runs: map[string]func(context.Context) error{}}
 
@@ -128,9 +138,6 @@ func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings
 	p.apis = append(p.apis, alertapi.New(alerts))
 	p.runs["alerts"] = alerts.Run
 
-	if cfg.Logs.Disabled {
-		return p, nil
-	}
 	miner, err := logtemplate.New(logtemplate.DefaultConfig())
 	if err != nil {
 		return nil, fmt.Errorf("aiops: %w", err)
@@ -144,6 +151,22 @@ func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings
 		}
 	case !errors.Is(err, settings.ErrNotFound):
 		return nil, fmt.Errorf("aiops: %w", err)
+	}
+	if !cfg.Monitor.Disabled {
+		// The detectors on what the stores receive, resumed from their
+		// saved state at every start.
+		mon, err := monitor.New(monitor.Config{}, monitor.Deps{
+			NewDetector: func(string) (monitor.Detector, error) { return anomaly.New(anomaly.DefaultConfig()) },
+			Alerts:      alerts, Logger: log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("aiops: %w", err)
+		}
+		feeder := live.New(c, mon, templateMiner{miner}, st, live.Config{Poll: cfg.Monitor.Poll}, log)
+		p.runs["aiops monitor"] = feeder.Run
+	}
+	if cfg.Logs.Disabled {
+		return p, nil
 	}
 	in := logs.New(c, templateMiner{miner}, logs.Config{MaxLine: cfg.Logs.MaxLine})
 	p.apis = append(p.apis, logsapi.New(in))
@@ -163,6 +186,16 @@ type templateMiner struct{ m *logtemplate.Miner }
 func (t templateMiner) Mine(msg string) (string, string) {
 	r := t.m.Add(msg)
 	return strconv.FormatInt(r.ID, 10), r.Template
+}
+
+// Template names a template id for the monitor's evidence.
+func (t templateMiner) Template(id string) string {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return ""
+	}
+	c, _ := t.m.Template(n)
+	return c.Template
 }
 
 // saveMinerLoop saves the miner's state when it changed, and once more
