@@ -83,12 +83,20 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Recorder keeps incidents: Record is called when one forms and, at most
+// once a minute, as tickets join it.
+type Recorder interface {
+	Record(ctx context.Context, id string, inc *incident.Incident, causes []incident.Candidate) error
+}
+
 // Deps are the monitor's collaborators.
 type Deps struct {
 	// NewDetector makes the detector of a new series.
 	NewDetector func(series string) (Detector, error)
 	Alerts      Raiser
-	Logger      *slog.Logger
+	// Incidents, when set, keeps the incidents.
+	Incidents Recorder
+	Logger    *slog.Logger
 }
 
 // Monitor is the AIOps detection pipeline. It is not safe for concurrent
@@ -110,6 +118,10 @@ type Monitor struct {
 	errs      map[string]*errorSeries
 	formed    []*incident.Incident
 	anomalies []Anomaly
+	// recorded is when each incident (by cluster) was last recorded, and
+	// its causes as found when it formed.
+	recorded map[*incident.Incident]time.Time
+	causes   map[*incident.Incident][]incident.Candidate
 }
 
 // Anomaly is a volume anomaly the monitor alerted on.
@@ -145,6 +157,7 @@ func New(cfg Config, d Deps) (*Monitor, error) {
 		cfg: cfg, d: d, log: d.Logger.With("component", "aiops/monitor"),
 		counts: map[string]float64{}, detectors: map[string]Detector{}, lastAlert: map[string]time.Time{},
 		incidents: incident.NewDetector(cfg.Incident), errs: map[string]*errorSeries{},
+		recorded: map[*incident.Incident]time.Time{}, causes: map[*incident.Incident][]incident.Candidate{},
 	}, nil
 }
 
@@ -161,7 +174,18 @@ func (m *Monitor) Ticket(ctx context.Context, t incident.Ticket) (int, error) {
 	inc, cluster, formed := m.incidents.Add(t)
 	if formed {
 		m.formed = append(m.formed, inc)
-		return cluster, m.raiseIncident(ctx, inc)
+		if err := m.raiseIncident(ctx, inc); err != nil {
+			return cluster, err
+		}
+	}
+	if inc != nil && m.d.Incidents != nil && (formed || t.At.Sub(m.recorded[inc]) >= time.Minute) {
+		m.recorded[inc] = t.At
+		id := fmt.Sprintf("inc-%s-%d", inc.Start.UTC().Format("20060102T150405"), inc.ClusterID)
+		if err := m.d.Incidents.Record(ctx, id, inc, m.causes[inc]); err != nil {
+			// The alert went out; a failed write of the record is logged,
+			// not fatal to detection.
+			m.log.WarnContext(ctx, "incident not recorded", "incident", id, "err", err)
+		}
 	}
 	return cluster, nil
 }
@@ -378,6 +402,7 @@ func (m *Monitor) Causes(start time.Time) []incident.Candidate {
 
 func (m *Monitor) raiseIncident(ctx context.Context, inc *incident.Incident) error {
 	causes := m.Causes(inc.Start)
+	m.causes[inc] = causes
 	ev := &alert.Evidence{Metric: "tickets", Observed: float64(inc.Observed), Expected: round(inc.Expected)}
 	for _, c := range causes[:min(len(causes), 5)] {
 		ev.Candidates = append(ev.Candidates, alert.Candidate{

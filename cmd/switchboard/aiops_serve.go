@@ -14,6 +14,9 @@ import (
 	alertstore "github.com/switchboard-cc/switchboard/aiops/alert/esstore"
 	"github.com/switchboard-cc/switchboard/aiops/alert/notify"
 	"github.com/switchboard-cc/switchboard/aiops/anomaly"
+	"github.com/switchboard-cc/switchboard/aiops/incident"
+	incidentstore "github.com/switchboard-cc/switchboard/aiops/incident/esstore"
+	"github.com/switchboard-cc/switchboard/aiops/incident/incidentapi"
 	"github.com/switchboard-cc/switchboard/aiops/live"
 	"github.com/switchboard-cc/switchboard/aiops/logs"
 	"github.com/switchboard-cc/switchboard/aiops/logs/logsapi"
@@ -152,12 +155,17 @@ func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings
 	case !errors.Is(err, settings.ErrNotFound):
 		return nil, fmt.Errorf("aiops: %w", err)
 	}
+	incidents := incidentstore.New(c, log)
+	if err := c.Ensure(ctx, log, incidents.Index()); err != nil {
+		return nil, err
+	}
+	p.apis = append(p.apis, incidentapi.New(incidents))
 	if !cfg.Monitor.Disabled {
 		// The detectors on what the stores receive, resumed from their
 		// saved state at every start.
 		mon, err := monitor.New(monitor.Config{}, monitor.Deps{
 			NewDetector: func(string) (monitor.Detector, error) { return anomaly.New(anomaly.DefaultConfig()) },
-			Alerts:      alerts, Logger: log,
+			Alerts:      alerts, Incidents: incidentRecorder{incidents}, Logger: log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("aiops: %w", err)
@@ -178,6 +186,26 @@ func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings
 		return saveMinerLoop(ctx, every, miner, st, log)
 	}
 	return p, nil
+}
+
+// incidentRecorder keeps the monitor's incidents in Elasticsearch.
+type incidentRecorder struct{ s *incidentstore.Store }
+
+func (r incidentRecorder) Record(ctx context.Context, id string, inc *incident.Incident, causes []incident.Candidate) error {
+	out := &incidentstore.Incident{
+		ID: id, Label: inc.Label, Start: inc.Start, End: inc.End, Count: len(inc.Tickets), Tickets: inc.Tickets,
+		Categories: inc.Categories, Regions: inc.Regions, Channels: inc.Channels,
+		Observed: inc.Observed, Expected: inc.Expected, PValue: inc.PValue,
+	}
+	for _, c := range causes[:min(len(causes), 5)] {
+		out.Causes = append(out.Causes, incidentstore.Cause{Service: c.Service, Template: c.Template, Text: c.Text,
+			Before: c.Before, After: c.After, RateBefore: c.RateBefore, RateAfter: c.RateAfter,
+			LagSeconds: c.Lag.Seconds(), Score: c.Score, Samples: c.Samples})
+	}
+	if _, err := r.s.Get(ctx, id); errors.Is(err, incidentstore.ErrNotFound) {
+		out.History = []incidentstore.Event{{At: inc.End, Kind: "formed"}}
+	}
+	return r.s.Put(ctx, out)
 }
 
 // templateMiner gives log ingestion the miner's template ids as strings.

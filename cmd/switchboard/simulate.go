@@ -19,6 +19,7 @@ import (
 	alertstore "github.com/switchboard-cc/switchboard/aiops/alert/esstore"
 	"github.com/switchboard-cc/switchboard/aiops/anomaly"
 	"github.com/switchboard-cc/switchboard/aiops/incident"
+	incidentstore "github.com/switchboard-cc/switchboard/aiops/incident/esstore"
 	"github.com/switchboard-cc/switchboard/aiops/logs"
 	"github.com/switchboard-cc/switchboard/aiops/logtemplate"
 	"github.com/switchboard-cc/switchboard/aiops/monitor"
@@ -47,8 +48,9 @@ func newSimulate(g *globals) *cobra.Command {
 and English tickets) with a payment-gateway outage injected, and run the AIOps
 monitor over it in simulated time: volume anomalies, incidents with their
 root-cause candidates, alerts sent to --webhook receivers. With --es-url (and
---store) the logs go into Elasticsearch's logs indices with their template ids
-and the alerts with their history into the alerts index.
+--store) the logs go into Elasticsearch's logs indices with their template ids,
+the alerts with their history into the alerts index and the incidents into the
+incidents index.
 
 The report says when each alert came relative to the outage, what the incidents
 found, how many alerts fired outside the outage (false alarms), and how well
@@ -82,6 +84,7 @@ type simReport struct {
 	FalseAlarms   int        `json:"false_alarms"`
 	FirstAnomaly  *float64   `json:"first_anomaly_minutes,omitempty"`
 	FirstIncident *float64   `json:"first_incident_minutes,omitempty"`
+	Incidents     int        `json:"incidents"`
 	TopCause      string     `json:"top_cause,omitempty"`
 	ClusterARI    float64    `json:"cluster_ari"`
 	ClusterNMI    float64    `json:"cluster_nmi"`
@@ -133,6 +136,7 @@ func runSimulate(ctx context.Context, g *globals, f simulateFlags, stdout, stder
 	}
 	deps := alert.Deps{Notifiers: chs, Now: func() time.Time { return now }, Log: log}
 	var ingester *logs.Ingester
+	var recorder monitor.Recorder
 	miner, err := logtemplate.New(logtemplate.DefaultConfig())
 	if err != nil {
 		return err
@@ -150,6 +154,11 @@ func runSimulate(ctx context.Context, g *globals, f simulateFlags, stdout, stder
 			return err
 		}
 		deps.Store = store
+		incidents := incidentstore.New(c, log)
+		if err := c.Ensure(ctx, log, incidents.Index()); err != nil {
+			return err
+		}
+		recorder = incidentRecorder{incidents}
 		// Simulated time may run ahead of the clock: no future check.
 		ingester = logs.New(c, templateMiner{miner}, logs.Config{MaxSkew: 100 * 365 * 24 * time.Hour})
 	} else {
@@ -161,7 +170,7 @@ func runSimulate(ctx context.Context, g *globals, f simulateFlags, stdout, stder
 	}
 	mon, err := monitor.New(monitor.Config{}, monitor.Deps{
 		NewDetector: func(string) (monitor.Detector, error) { return anomaly.New(anomaly.DefaultConfig()) },
-		Alerts:      mgr,
+		Alerts:      mgr, Incidents: recorder,
 	})
 	if err != nil {
 		return err
@@ -247,6 +256,7 @@ func runSimulate(ctx context.Context, g *globals, f simulateFlags, stdout, stder
 
 	// Which tickets of the outage ended up in an incident.
 	found := 0
+	rep.Incidents = len(mon.Incidents())
 	for _, inc := range mon.Incidents() {
 		for _, id := range inc.Tickets {
 			if outageIDs[id] {

@@ -72,7 +72,7 @@ func TestSimulateOutage(t *testing.T) {
 		!strings.HasPrefix(incident.Evidence.Candidates[0].Value, "payment-gw/") || len(incident.Evidence.Samples) == 0 {
 		t.Errorf("webhook got %d notifications; incident %+v: want the gateway as the top candidate with sample lines", len(got), incident)
 	}
-	for _, idx := range []string{c.Name("logs") + "-*", c.Name("alerts")} {
+	for _, idx := range []string{c.Name("logs") + "-*", c.Name("alerts"), c.Name("incidents")} {
 		if err := c.Refresh(context.Background(), idx); err != nil {
 			t.Fatal(err)
 		}
@@ -82,10 +82,7 @@ func TestSimulateOutage(t *testing.T) {
 		if err := c.Do(context.Background(), http.MethodGet, "/"+idx+"/_count", nil, &cnt); err != nil {
 			t.Fatal(err)
 		}
-		want := rep.Logs
-		if !strings.HasPrefix(idx, c.Name("logs")) {
-			want = len(rep.Alerts)
-		}
+		want := map[string]int{c.Name("logs") + "-*": rep.Logs, c.Name("alerts"): len(rep.Alerts), c.Name("incidents"): rep.Incidents}[idx]
 		if cnt.Count != want {
 			t.Errorf("%s holds %d documents, want %d", idx, cnt.Count, want)
 		}
