@@ -104,12 +104,14 @@ func (s *Store) Index() es.Index {
 			"count": map[string]any{"type": "integer"}, "tickets": kw,
 			"categories": map[string]any{"type": "flattened"}, "regions": map[string]any{"type": "flattened"},
 			"channels": map[string]any{"type": "flattened"},
-			"causes": map[string]any{"properties": map[string]any{"service": kw, "template": kw, "score": map[string]any{"type": "float"}}},
+			"causes":   map[string]any{"properties": map[string]any{"service": kw, "template": kw, "score": map[string]any{"type": "float"}}},
 		}},
 	}
 }
 
-func (s *Store) path(id string) string { return "/" + s.c.Name("incidents") + "/_doc/" + url.PathEscape(id) }
+func (s *Store) path(id string) string {
+	return "/" + s.c.Name("incidents") + "/_doc/" + url.PathEscape(id)
+}
 
 // Put writes an incident as it stands (the monitor calls it when one forms
 // and as tickets join it); an incident ops closed or merged keeps its state
