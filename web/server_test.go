@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-cc/switchboard/aiops/alert/alertapi"
 	"github.com/switchboard-cc/switchboard/aiops/incident/incidentapi"
 	"github.com/switchboard-cc/switchboard/aiops/logs/logsapi"
+	"github.com/switchboard-cc/switchboard/aiops/staffing/staffingapi"
 	"github.com/switchboard-cc/switchboard/ivr/agents/agentsapi"
 	"github.com/switchboard-cc/switchboard/ivr/calls/callsapi"
 	"github.com/switchboard-cc/switchboard/ivr/record"
@@ -113,7 +114,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	// The IVR's APIs (call records, agents, recordings) come with --ivr;
 	// log ingestion with AIOps.
-	ivrRoutes := slices.Concat(callsapi.New(nil).Routes(), agentsapi.New(nil).Routes(), recordRoutes(t), logsapi.New(nil).Routes(), alertapi.New(nil).Routes(), incidentapi.New(nil).Routes())
+	ivrRoutes := slices.Concat(callsapi.New(nil).Routes(), agentsapi.New(nil).Routes(), recordRoutes(t), logsapi.New(nil).Routes(), alertapi.New(nil).Routes(), incidentapi.New(nil).Routes(), staffingapi.New(nil).Routes())
 	for _, r := range slices.Concat(e.Server.Routes(), nluAPI.Routes(), asrAPI.Routes(), ivrRoutes) {
 		key := r.Method + " " + openAPIPath(r.Path)
 		registered[key] = true

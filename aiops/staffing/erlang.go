@@ -103,15 +103,15 @@ func Occupancy(a float64, n int) float64 {
 type Targets struct {
 	// ServiceLevel is the share of calls to answer within AnswerWithin,
 	// e.g. 0.8 for "80 % in 20 s".
-	ServiceLevel float64
-	AnswerWithin time.Duration
+	ServiceLevel float64       `json:"service_level"`
+	AnswerWithin time.Duration `json:"answer_within"`
 	// MaxOccupancy caps a / n (e.g. 0.85) so agents are not run at 100 %;
 	// zero means no cap.
-	MaxOccupancy float64
+	MaxOccupancy float64 `json:"max_occupancy"`
 	// Shrinkage is the share of paid time agents are not available (breaks,
 	// training, absence), 0 ≤ Shrinkage < 1; the scheduled count is the
 	// on-phone count / (1 − Shrinkage). Zero leaves counts as they are.
-	Shrinkage float64
+	Shrinkage float64 `json:"shrinkage"`
 }
 
 // DefaultTargets is the industry's customary 80 % in 20 s with at most

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-cc/switchboard/aiops/logs/logsapi"
 	"github.com/switchboard-cc/switchboard/aiops/logtemplate"
 	"github.com/switchboard-cc/switchboard/aiops/monitor"
+	"github.com/switchboard-cc/switchboard/aiops/staffing/staffingapi"
 	"github.com/switchboard-cc/switchboard/es"
 	"github.com/switchboard-cc/switchboard/es/settings"
 	"github.com/switchboard-cc/switchboard/web"
@@ -159,7 +160,7 @@ func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings
 	if err := c.Ensure(ctx, log, incidents.Index()); err != nil {
 		return nil, err
 	}
-	p.apis = append(p.apis, incidentapi.New(incidents))
+	p.apis = append(p.apis, incidentapi.New(incidents), staffingapi.New(staffingapi.NewESHistory(c)))
 	if !cfg.Monitor.Disabled {
 		// The detectors on what the stores receive, resumed from their
 		// saved state at every start.
