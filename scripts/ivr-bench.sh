@@ -54,7 +54,9 @@ cleanup() {
   trap '' INT TERM HUP
   trap - EXIT
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Only our own children: a bare wait would also wait for Elasticsearch,
+  # which es_stop ends next.
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   es_stop "$es_pidfile" || true
   rm -rf "$tmp"
   exit "$rc"
