@@ -10,18 +10,16 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard-cc/switchboard/aiops/alert"
 	"github.com/switchboard-cc/switchboard/aiops/alert/alertapi"
 	"github.com/switchboard-cc/switchboard/aiops/alert/esstore"
 	"github.com/switchboard-cc/switchboard/es/estest"
-	"github.com/switchboard-cc/switchboard/web"
 	"github.com/switchboard-cc/switchboard/web/auth"
 	"github.com/switchboard-cc/switchboard/web/problem"
+	"github.com/switchboard-cc/switchboard/web/webtest"
 )
 
 func TestMain(m *testing.M) {
@@ -35,8 +33,7 @@ type env struct {
 	t       *testing.T
 	handler http.Handler
 	api     *alertapi.API
-	iss     *auth.Issuer
-	tokens  map[auth.Role]string
+	ws      *webtest.Server
 	ids     []string
 }
 
@@ -52,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, tokens: map[auth.Role]string{}, api: alertapi.New(m)}
+	e := &env{t: t, api: alertapi.New(m)}
 	for _, k := range []string{"anomaly:calls:billing", "incident:trunk"} {
 		a, err := m.Raise(ctx, alert.Alert{Key: k, Source: alert.SourceAnomaly, Severity: alert.SeverityWarning, Title: "t " + k})
 		if err != nil {
@@ -60,39 +57,12 @@ func newEnv(t *testing.T) *env {
 		}
 		e.ids = append(e.ids, a.ID)
 	}
-	clients := auth.NewMemoryStore()
-	for _, r := range auth.Roles() {
-		hash, err := bcrypt.GenerateFromPassword([]byte("secret-"+string(r)), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := clients.CreateClient(ctx, auth.Client{ID: "test-" + string(r), Name: string(r), Role: r, SecretHash: string(hash), CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.iss, err = auth.NewIssuer(auth.Config{SigningKey: []byte("alertapi-test-signing-key-0123456789abcdef"), Issuer: "https://switchboard.test", Audience: "switchboard"}, clients, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Config{}, web.Deps{Issuer: e.iss, APIs: []web.Registrar{e.api}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.handler = srv.Handler()
+	ws := webtest.New(t, e.api)
+	e.handler, e.ws = ws.Handler, ws
 	return e
 }
 
-func (e *env) token(r auth.Role) string {
-	if tok, ok := e.tokens[r]; ok {
-		return tok
-	}
-	tok, err := e.iss.Token(context.Background(), "test-"+string(r), "secret-"+string(r), nil)
-	if err != nil {
-		e.t.Fatalf("token for %s: %v", r, err)
-	}
-	e.tokens[r] = tok.AccessToken
-	return tok.AccessToken
-}
+func (e *env) token(r auth.Role) string { return e.ws.Token(r) }
 
 type response struct {
 	code   int

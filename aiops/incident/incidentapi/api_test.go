@@ -12,13 +12,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard-cc/switchboard/aiops/incident/esstore"
 	"github.com/switchboard-cc/switchboard/aiops/incident/incidentapi"
 	"github.com/switchboard-cc/switchboard/es/estest"
-	"github.com/switchboard-cc/switchboard/web"
 	"github.com/switchboard-cc/switchboard/web/auth"
+	"github.com/switchboard-cc/switchboard/web/webtest"
 )
 
 func TestMain(m *testing.M) {
@@ -49,35 +48,17 @@ func TestIncidentLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clients := auth.NewMemoryStore()
-	for _, r := range []auth.Role{auth.RoleOps, auth.RoleAgent} {
-		hash, _ := bcrypt.GenerateFromPassword([]byte("secret"), bcrypt.MinCost)
-		if err := clients.CreateClient(ctx, auth.Client{ID: string(r), Name: string(r), Role: r, SecretHash: string(hash), CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	iss, err := auth.NewIssuer(auth.Config{SigningKey: []byte("incidentapi-test-signing-key-0123456789ab"), Issuer: "https://switchboard.test", Audience: "switchboard"}, clients, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Config{}, web.Deps{Issuer: iss, APIs: []web.Registrar{incidentapi.New(store)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := webtest.New(t, incidentapi.New(store))
 	do := func(role auth.Role, method, path, body string) (int, []byte) {
 		req := httptest.NewRequestWithContext(ctx, method, path, strings.NewReader(body))
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		if role != "" {
-			tok, err := iss.Token(ctx, string(role), "secret", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			req.Header.Set("Authorization", "Bearer "+srv.Token(role))
 		}
 		rec := httptest.NewRecorder()
-		srv.Handler().ServeHTTP(rec, req)
+		srv.Handler.ServeHTTP(rec, req)
 		return rec.Code, rec.Body.Bytes()
 	}
 	if code, _ := do("", http.MethodGet, "/api/v1/incidents", ""); code != http.StatusUnauthorized {
@@ -100,7 +81,7 @@ func TestIncidentLifecycle(t *testing.T) {
 		t.Fatalf("merge: %d %s", code, body)
 	}
 	if merged.Count != 18 || len(merged.Tickets) != 3 || merged.Categories["payment_problem"] != 18 ||
-		len(merged.Causes) != 2 || merged.Causes[0].Score != 300 || merged.History[len(merged.History)-1].By != "ops" {
+		len(merged.Causes) != 2 || merged.Causes[0].Score != 300 || merged.History[len(merged.History)-1].By != webtest.ClientID(auth.RoleOps) {
 		t.Errorf("merged %+v", merged)
 	}
 	if code, _ := do(auth.RoleOps, http.MethodPost, "/api/v1/incidents/en/merge", `{"into":"zh"}`); code != http.StatusConflict {

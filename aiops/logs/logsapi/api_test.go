@@ -8,17 +8,15 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard-cc/switchboard/aiops/logs"
 	"github.com/switchboard-cc/switchboard/aiops/logs/logsapi"
 	"github.com/switchboard-cc/switchboard/es/eslog"
 	"github.com/switchboard-cc/switchboard/es/estest"
-	"github.com/switchboard-cc/switchboard/web"
 	"github.com/switchboard-cc/switchboard/web/auth"
+	"github.com/switchboard-cc/switchboard/web/webtest"
 )
 
 func TestMain(m *testing.M) {
@@ -34,33 +32,15 @@ func TestIngestRoute(t *testing.T) {
 	if err := eslog.New(c, eslog.Config{Service: "test"}).Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	clients := auth.NewMemoryStore()
-	for _, r := range []auth.Role{auth.RoleOps, auth.RoleAgent} {
-		hash, _ := bcrypt.GenerateFromPassword([]byte("secret"), bcrypt.MinCost)
-		if err := clients.CreateClient(ctx, auth.Client{ID: string(r), Name: string(r), Role: r, SecretHash: string(hash), CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	iss, err := auth.NewIssuer(auth.Config{SigningKey: []byte("logsapi-test-signing-key-0123456789abcdef"), Issuer: "https://switchboard.test", Audience: "switchboard"}, clients, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Config{}, web.Deps{Issuer: iss, APIs: []web.Registrar{logsapi.New(logs.New(c, nil, logs.Config{}))}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := webtest.New(t, logsapi.New(logs.New(c, nil, logs.Config{})))
 	post := func(role auth.Role, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequestWithContext(ctx, http.MethodPost, logsapi.PathLogs+"?service=web", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-ndjson")
 		if role != "" {
-			tok, err := iss.Token(ctx, string(role), "secret", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			req.Header.Set("Authorization", "Bearer "+srv.Token(role))
 		}
 		rec := httptest.NewRecorder()
-		srv.Handler().ServeHTTP(rec, req)
+		srv.Handler.ServeHTTP(rec, req)
 		return rec
 	}
 	if rec := post("", "{}"); rec.Code != http.StatusUnauthorized {

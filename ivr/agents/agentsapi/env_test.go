@@ -10,17 +10,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard-cc/switchboard/es/estest"
 	"github.com/switchboard-cc/switchboard/ivr/agents"
 	"github.com/switchboard-cc/switchboard/ivr/agents/agentsapi"
-	"github.com/switchboard-cc/switchboard/web"
 	"github.com/switchboard-cc/switchboard/web/auth"
 	"github.com/switchboard-cc/switchboard/web/problem"
+	"github.com/switchboard-cc/switchboard/web/webtest"
 )
 
 func TestMain(m *testing.M) {
@@ -35,8 +33,7 @@ type env struct {
 	handler http.Handler
 	api     *agentsapi.API
 	dir     *agents.Directory
-	iss     *auth.Issuer
-	tokens  map[auth.Role]string
+	ws      *webtest.Server
 }
 
 func newEnv(t *testing.T) *env {
@@ -57,40 +54,13 @@ func newEnv(t *testing.T) *env {
 	if err := dir.Load(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, dir: dir, api: agentsapi.New(dir), tokens: map[auth.Role]string{}}
-	clients := auth.NewMemoryStore()
-	for _, r := range auth.Roles() {
-		hash, err := bcrypt.GenerateFromPassword([]byte("secret-"+string(r)), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := clients.CreateClient(context.Background(), auth.Client{ID: "test-" + string(r), Name: string(r), Role: r, SecretHash: string(hash), CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.iss, err = auth.NewIssuer(auth.Config{SigningKey: []byte("agentsapi-test-signing-key-0123456789abcdef"), Issuer: "https://switchboard.test", Audience: "switchboard"}, clients, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Config{}, web.Deps{Issuer: e.iss, APIs: []web.Registrar{e.api}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.handler = srv.Handler()
+	e := &env{t: t, dir: dir, api: agentsapi.New(dir)}
+	ws := webtest.New(t, e.api)
+	e.handler, e.ws = ws.Handler, ws
 	return e
 }
 
-func (e *env) token(r auth.Role) string {
-	if tok, ok := e.tokens[r]; ok {
-		return tok
-	}
-	tok, err := e.iss.Token(context.Background(), "test-"+string(r), "secret-"+string(r), nil)
-	if err != nil {
-		e.t.Fatalf("token for %s: %v", r, err)
-	}
-	e.tokens[r] = tok.AccessToken
-	return tok.AccessToken
-}
+func (e *env) token(r auth.Role) string { return e.ws.Token(r) }
 
 // response is a recorded answer.
 type response struct {

@@ -14,15 +14,14 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard-cc/switchboard/es"
 	"github.com/switchboard-cc/switchboard/es/estest"
 	"github.com/switchboard-cc/switchboard/ivr/record"
 	"github.com/switchboard-cc/switchboard/ivr/record/recordapi"
-	"github.com/switchboard-cc/switchboard/web"
 	"github.com/switchboard-cc/switchboard/web/auth"
 	"github.com/switchboard-cc/switchboard/web/problem"
+	"github.com/switchboard-cc/switchboard/web/webtest"
 )
 
 func TestMain(m *testing.M) {
@@ -47,13 +46,12 @@ type env struct {
 	rec     *record.Recorder
 	es      *es.Client
 	auditor *recordapi.Auditor
-	iss     *auth.Issuer
-	tokens  map[auth.Role]string
+	ws      *webtest.Server
 }
 
 func newEnv(t *testing.T, o options) *env {
 	t.Helper()
-	e := &env{t: t, tokens: map[auth.Role]string{}}
+	e := &env{t: t}
 	var err error
 	e.rec, err = record.New(record.Config{Dir: filepath.Join(t.TempDir(), "recordings")}, nil)
 	if err != nil {
@@ -77,39 +75,12 @@ func newEnv(t *testing.T, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := auth.NewMemoryStore()
-	for _, r := range auth.Roles() {
-		hash, err := bcrypt.GenerateFromPassword([]byte("secret-"+string(r)), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := clients.CreateClient(context.Background(), auth.Client{ID: "test-" + string(r), Name: string(r), Role: r, SecretHash: string(hash), CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.iss, err = auth.NewIssuer(auth.Config{SigningKey: []byte("recordapi-test-signing-key-0123456789abcdef"), Issuer: "https://switchboard.test", Audience: "switchboard"}, clients, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Config{}, web.Deps{Issuer: e.iss, APIs: []web.Registrar{e.api}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.handler = srv.Handler()
+	ws := webtest.New(t, e.api)
+	e.handler, e.ws = ws.Handler, ws
 	return e
 }
 
-func (e *env) token(r auth.Role) string {
-	if tok, ok := e.tokens[r]; ok {
-		return tok
-	}
-	tok, err := e.iss.Token(context.Background(), "test-"+string(r), "secret-"+string(r), nil)
-	if err != nil {
-		e.t.Fatalf("token for %s: %v", r, err)
-	}
-	e.tokens[r] = tok.AccessToken
-	return tok.AccessToken
-}
+func (e *env) token(r auth.Role) string { return e.ws.Token(r) }
 
 // record makes a recording of id with seconds of caller audio and returns
 // the file's bytes.

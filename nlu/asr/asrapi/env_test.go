@@ -12,18 +12,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard-cc/switchboard/nlu/asr"
 	"github.com/switchboard-cc/switchboard/nlu/asr/asrapi"
 	"github.com/switchboard-cc/switchboard/nlu/ort/orttest"
 	"github.com/switchboard-cc/switchboard/nlu/vad/vadtest"
-	"github.com/switchboard-cc/switchboard/web"
 	"github.com/switchboard-cc/switchboard/web/auth"
 	"github.com/switchboard-cc/switchboard/web/problem"
+	"github.com/switchboard-cc/switchboard/web/webtest"
 )
 
 func TestMain(m *testing.M) {
@@ -53,13 +51,12 @@ type env struct {
 	t       *testing.T
 	handler http.Handler
 	api     *asrapi.API
-	iss     *auth.Issuer
-	tokens  map[auth.Role]string
+	ws      *webtest.Server
 }
 
 func newEnv(t *testing.T, o options) *env {
 	t.Helper()
-	e := &env{t: t, tokens: map[auth.Role]string{}}
+	e := &env{t: t}
 	var d asrapi.Deps
 	if !o.noModel {
 		dir := o.modelOf
@@ -85,39 +82,12 @@ func newEnv(t *testing.T, o options) *env {
 		t.Fatal(err)
 	}
 	e.api = api
-	clients := auth.NewMemoryStore()
-	for _, r := range auth.Roles() {
-		hash, err := bcrypt.GenerateFromPassword([]byte("secret-"+string(r)), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := clients.CreateClient(context.Background(), auth.Client{ID: "test-" + string(r), Name: string(r), Role: r, SecretHash: string(hash), CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.iss, err = auth.NewIssuer(auth.Config{SigningKey: []byte("asrapi-test-signing-key-0123456789abcdef"), Issuer: "https://switchboard.test", Audience: "switchboard"}, clients, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Config{}, web.Deps{Issuer: e.iss, APIs: []web.Registrar{api}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.handler = srv.Handler()
+	ws := webtest.New(t, api)
+	e.handler, e.ws = ws.Handler, ws
 	return e
 }
 
-func (e *env) token(r auth.Role) string {
-	if tok, ok := e.tokens[r]; ok {
-		return tok
-	}
-	tok, err := e.iss.Token(context.Background(), "test-"+string(r), "secret-"+string(r), nil)
-	if err != nil {
-		e.t.Fatalf("token for %s: %v", r, err)
-	}
-	e.tokens[r] = tok.AccessToken
-	return tok.AccessToken
-}
+func (e *env) token(r auth.Role) string { return e.ws.Token(r) }
 
 // upload is a request body and its Content-Type ("": none).
 type upload struct {
