@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/aiops/incident"
@@ -224,13 +225,7 @@ func (f *Feeder) read(ctx context.Context, until time.Time) ([]event, error) {
 }
 
 func sortEvents(evs []event) {
-	// Stable insertion by time within each source's already sorted runs
-	// would do; the slices are small (one poll's worth), so sort simply.
-	for i := 1; i < len(evs); i++ {
-		for j := i; j > 0 && evs[j].at.Before(evs[j-1].at); j-- {
-			evs[j], evs[j-1] = evs[j-1], evs[j]
-		}
-	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at.Before(evs[j].at) })
 }
 
 // search runs one page of a sorted query after pos.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"time"
 )
 
@@ -237,12 +238,7 @@ func poisson(r *rand.Rand, lambda float64) int {
 }
 
 func sortByTime(evs []Event) {
-	// Insertion sort: a minute holds tens of events.
-	for i := 1; i < len(evs); i++ {
-		for j := i; j > 0 && evs[j].At.Before(evs[j-1].At); j-- {
-			evs[j], evs[j-1] = evs[j-1], evs[j]
-		}
-	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
 }
 
 func lang(text string) string {
