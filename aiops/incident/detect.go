@@ -94,7 +94,12 @@ func (d *Detector) Add(t Ticket) (inc *Incident, cluster int, formed bool) {
 		inc.Tickets = append(inc.Tickets, t.ID)
 		inc.End = maxTime(inc.End, t.At)
 		count(inc, t)
-		inc.Label = Keywords(d.cl.Clusters(), d.cfg.Keywords)[cl.ID]
+		// The label weighs the cluster against every live cluster: too
+		// dear for each ticket of a burst, so it is refreshed as the
+		// incident doubles.
+		if n := len(inc.Tickets); n&(n-1) == 0 {
+			inc.Label = Keywords(d.cl.Clusters(), d.cfg.Keywords)[cl.ID]
+		}
 		return inc, cl.ID, false
 	}
 	recent, older := 0, 0
