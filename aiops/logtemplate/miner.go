@@ -5,6 +5,12 @@
 // generalises where they differ, or starts a new one. One pass, one line
 // at a time, as lines arrive in production.
 //
+// Unlike plain Drain, a line may differ from a template's constant token
+// only by a token of the same shape ("user cyrus" / "user news", but not
+// "rhost=" / "rhost=<*>"), and a template generalises a token to its
+// common key and brackets ("rhost=<*>", "(<*>)") rather than to a bare
+// wildcard; see shape.go.
+//
 // A template keeps its id while it generalises, the state is bounded
 // (least recently used templates are evicted) and can be exported and
 // imported so a restart keeps the ids.
@@ -45,6 +51,11 @@ type Config struct {
 	// that differs there starts a new template rather than generalising
 	// it. 0 disables the guard.
 	Settled int
+	// NoShapes turns off the shape guard: by default a line may differ
+	// from a template's constant token only by a token of the same shape
+	// (see sameShape), so "rhost=" never joins "rhost=<*>" and
+	// "LOGIN(uid=<*>)" never joins "(uid=<*>)".
+	NoShapes bool
 	// Masks replace variable values before tokenising; nil means
 	// DefaultMasks. An empty non-nil slice masks nothing.
 	Masks []Mask
@@ -215,12 +226,16 @@ func (m *Miner) Add(msg string) Result {
 	}
 	change := Unchanged
 	for i, t := range toks {
-		if c.tokens[i] != t && c.tokens[i] != Wildcard {
+		if !fits(c.tokens[i], t) {
 			if change == Unchanged {
 				// Copy on write: an exported or returned template never changes under a reader.
 				c.tokens = append([]string(nil), c.tokens...)
 			}
-			c.tokens[i] = Wildcard
+			if m.cfg.NoShapes {
+				c.tokens[i] = Wildcard
+			} else {
+				c.tokens[i] = generalise(c.tokens[i], t)
+			}
 			change = Generalised
 		}
 	}
@@ -321,15 +336,20 @@ func (m *Miner) best(cs []*cluster, toks []string) *cluster {
 		if len(c.tokens) != len(toks) {
 			continue
 		}
-		same, par := 0, 0
+		same, par, clash := 0, 0, false
 		for i, t := range c.tokens {
 			switch {
 			case t == toks[i]:
 				// Two masked values agree too: both are variables there.
 				same++
-			case t == Wildcard:
+			case fits(t, toks[i]):
 				par++
+			case !m.cfg.NoShapes && !sameShape(t, toks[i]):
+				clash = true
 			}
+		}
+		if clash {
+			continue
 		}
 		if m.cfg.Settled > 0 && c.size >= int64(m.cfg.Settled) && same+par < len(toks) {
 			settled := false

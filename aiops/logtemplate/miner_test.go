@@ -233,3 +233,38 @@ func FuzzMine(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAdd measures lines per second through masking and the tree on
+// a mix of sshd-like lines with varying values.
+func BenchmarkAdd(b *testing.B) {
+	plain := DefaultConfig()
+	plain.NoShapes = true
+	for _, bc := range []struct {
+		name string
+		cfg  Config
+	}{{"shapes", DefaultConfig()}, {"plain-drain", plain}} {
+		b.Run(bc.name, func(b *testing.B) { benchmarkAdd(b, bc.cfg) })
+	}
+}
+
+func benchmarkAdd(b *testing.B, cfg Config) {
+	m := mustNew(b, cfg)
+	users := []string{"root", "admin", "oracle", "test", "guest"}
+	lines := make([]string, 1024)
+	for i := range lines {
+		switch i % 4 {
+		case 0:
+			lines[i] = fmt.Sprintf("Failed password for invalid user %s from 10.%d.%d.%d port %d ssh2", users[i%5], i%250, i%13, i%7, 40000+i)
+		case 1:
+			lines[i] = fmt.Sprintf("authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=host-%d.example.net user=%s", i, users[i%5])
+		case 2:
+			lines[i] = fmt.Sprintf("Received disconnect from 10.0.%d.%d: 11: Bye Bye [preauth]", i%250, i%200)
+		default:
+			lines[i] = fmt.Sprintf("session opened for user %s by (uid=%d)", users[i%5], i%3)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Add(lines[i%len(lines)])
+	}
+}

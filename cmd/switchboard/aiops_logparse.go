@@ -116,6 +116,7 @@ with S_2k.log_structured_corrected.csv (or _structured.csv with
 	fl.StringVar(&labels, "labels", "corrected", "with --eval: ground truth, corrected (loghub-2.0) or original (loghub)")
 	fl.StringArrayVar(&evalFormats, "eval-format", nil, "with --eval: SYSTEM=FORMAT header format of a system (repeatable); systems without one are templated whole")
 	fl.Float64Var(&cfg.Similarity, "similarity", cfg.Similarity, "least fraction of shared tokens to join a template")
+	fl.BoolVar(&cfg.NoShapes, "no-shapes", cfg.NoShapes, "plain Drain: let a line join a template whatever the shape of the tokens that differ")
 	fl.IntVar(&cfg.Settled, "settled", cfg.Settled, "lines after which a template's constant tokens stay constant (0: off)")
 	fl.IntVar(&cfg.Depth, "depth", cfg.Depth, "token layers of the parse tree")
 	fl.IntVar(&cfg.MaxClusters, "max-templates", cfg.MaxClusters, "templates kept; the least recently used are evicted")
