@@ -433,6 +433,28 @@ func (s *Service) Embed(ctx context.Context, texts []string) ([][]float32, strin
 	return outs, info.version, nil
 }
 
+// MinKnown is the least share of a text's word pieces the embedding model
+// must know for Readable. Digits and Latin words in a Chinese ticket
+// ("订单0123456789没到") are known pieces among unknown ones, so the bar is
+// high: English text scores 1.
+const MinKnown = 0.8
+
+// Readable reports whether the production embedding model can read text:
+// at least MinKnown of its word pieces are in the model's vocabulary.
+// Vectors of texts it cannot read are all alike (a Chinese sentence through
+// an English vocabulary is mostly [UNK]), so whoever compares vectors to
+// group texts (incident clustering) should use something else for those.
+// False when no embedding model serves.
+func (s *Service) Readable(text string) bool {
+	prod, err := s.acquireQuiet(TaskEmbed)
+	if err != nil {
+		return false
+	}
+	defer prod.release()
+	share, err := prod.model.Known(prepare(text, prod.info.maxRunes))
+	return err == nil && share >= MinKnown
+}
+
 // EmbedOne returns the sentence vector of one text and the model version.
 func (s *Service) EmbedOne(ctx context.Context, text string) ([]float32, string, error) {
 	vs, version, err := s.Embed(ctx, []string{text})

@@ -311,6 +311,25 @@ func TestMany(t *testing.T) {
 	}
 }
 
+// TestReadable: the English embedding model reads English, not Chinese.
+func TestReadable(t *testing.T) {
+	e := open(t, modelsDir(t, all()), nlu.Config{}, nlu.Deps{})
+	for text, want := range map[string]bool{
+		"payment failed at checkout":    true,
+		"where is my parcel 0123456789": true,
+		"支付页面一直转圈然后支付失败":                false,
+		"订单0123456789物流一直不更新":           false,
+	} {
+		if got := e.svc.Readable(text); got != want {
+			t.Errorf("Readable(%q) = %v, want %v", text, got, want)
+		}
+	}
+	none := open(t, modelsDir(t, manifest("category="+cat1)), nlu.Config{}, nlu.Deps{})
+	if none.svc.Readable("payment failed") {
+		t.Error("Readable without an embedding model")
+	}
+}
+
 // TestUnavailable checks that tasks without a model answer ErrUnavailable
 // naming the task, and that a Service without models runs.
 func TestUnavailable(t *testing.T) {

@@ -71,6 +71,7 @@ type Cluster struct {
 
 	centroid []float64          // mean embedding, normalised on use
 	terms    map[string]float64 // term counts, for the fallback and the label
+	docs     map[string]int     // members using each term, for the label
 }
 
 // Clusterer assigns tickets to clusters as they arrive. It is not safe for
@@ -108,7 +109,7 @@ func (c *Clusterer) Add(t Ticket) *Cluster {
 		}
 	}
 	if best == nil {
-		best = &Cluster{ID: c.next, First: t.At, terms: map[string]float64{}}
+		best = &Cluster{ID: c.next, First: t.At, terms: map[string]float64{}, docs: map[string]int{}}
 		c.next++
 		c.clusters = append(c.clusters, best)
 		if len(c.clusters) > c.cfg.MaxClusters {
@@ -141,6 +142,7 @@ func (cl *Cluster) add(t Ticket, terms map[string]float64) {
 	}
 	for k, v := range terms {
 		cl.terms[k] += v
+		cl.docs[k]++
 	}
 	cl.Members = append(cl.Members, t)
 	if t.At.Before(cl.First) {

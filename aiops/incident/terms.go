@@ -57,6 +57,10 @@ var stopWords = map[string]bool{
 	"please": true, "hi": true, "hello": true, "we": true, "you": true, "your": true, "are": true, "am": true,
 }
 
+// LabelShare is the least share of a cluster's tickets that must use a
+// term for it to join the cluster's label (the first term always does).
+const LabelShare = 0.4
+
 // Keywords labels clusters with class-based TF-IDF (c-TF-IDF): a term's
 // weight in a cluster is its frequency there times log(1 + A / f), where A
 // is the average number of terms per cluster and f the term's frequency
@@ -95,12 +99,18 @@ func Keywords(clusters []*Cluster, k int) map[int][]string {
 			}
 			return ws[i].term < ws[j].term
 		})
+		// A label word is one many of the tickets use: a phrase that only
+		// one way of putting the complaint has ("转圈", "placed") would
+		// otherwise make up the tail of the label.
+		common := func(t string) bool { return float64(cl.docs[t]) >= LabelShare*float64(len(cl.Members)) }
 		var label []string
 		for _, s := range ws {
 			if len(label) == k {
 				break
 			}
-			label = addTerm(label, s.term)
+			if common(s.term) || len(label) == 0 {
+				label = addTerm(label, s.term)
+			}
 		}
 		out[cl.ID] = label
 	}

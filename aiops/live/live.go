@@ -57,6 +57,11 @@ type Config struct {
 	Batch int
 	// StateKey is the shared setting holding the state.
 	StateKey string
+	// Readable, if set, says whether the embedding model that made the
+	// tickets' vectors could read a text; a ticket it could not read is
+	// clustered on its terms, since such vectors are all alike (an English
+	// encoder reads Chinese as unknown tokens). nil trusts every vector.
+	Readable func(text string) bool
 }
 
 func (c Config) withDefaults() Config {
@@ -279,6 +284,9 @@ func (f *Feeder) readTickets(ctx context.Context, until time.Time) ([]event, err
 				cat = t.Category.Label
 			}
 			tk := incident.Ticket{ID: t.ID, At: t.CreatedAt, Text: t.Subject, Vector: t.Embedding, Category: cat, Channel: t.Channel}
+			if tk.Vector != nil && f.cfg.Readable != nil && !f.cfg.Readable(t.Subject) {
+				tk.Vector = nil
+			}
 			out = append(out, event{at: t.CreatedAt, feed: func(ctx context.Context, f *Feeder) error {
 				_, err := f.mon.Ticket(ctx, tk)
 				return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/aiops/alert"
 	"github.com/switchboard-cc/switchboard/aiops/anomaly"
+	"github.com/switchboard-cc/switchboard/aiops/incident"
 	"github.com/switchboard-cc/switchboard/aiops/logs"
 	"github.com/switchboard-cc/switchboard/aiops/monitor"
 	"github.com/switchboard-cc/switchboard/es/eslog"
@@ -136,6 +137,56 @@ func TestFeederReadsStoresAndResumes(t *testing.T) {
 	for k, v := range want {
 		if got[k] != 2*v {
 			t.Errorf("after the restart %s = %v, want %v: the first batch once, the new one once", k, got[k], 2*v)
+		}
+	}
+}
+
+// seenTickets is the real monitor, recording the tickets it is given.
+type seenTickets struct {
+	*monitor.Monitor
+	got []incident.Ticket
+}
+
+func (s *seenTickets) Ticket(ctx context.Context, t incident.Ticket) (int, error) {
+	s.got = append(s.got, t)
+	return s.Monitor.Ticket(ctx, t)
+}
+
+// TestFeederDropsUnreadableVectors: a ticket whose text the embedding model
+// could not read reaches the clustering without its vector; the others
+// keep theirs.
+func TestFeederDropsUnreadableVectors(t *testing.T) {
+	ctx := context.Background()
+	c := estest.Client(t)
+	log := slog.New(slog.DiscardHandler)
+	st := settings.New(c)
+	if err := c.Ensure(ctx, log, st.Index()); err != nil {
+		t.Fatal(err)
+	}
+	if err := esstore.New(c, esstore.Config{EmbeddingDims: 3}, log).Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 24, 12, 3, 30, 0, time.UTC)
+	for i, subject := range []string{"payment failed", "支付失败"} {
+		doc := map[string]any{"id": fmt.Sprint("t", i), "subject": subject, "channel": "chat",
+			"created_at": now.Add(-3 * time.Minute), "embedding": []float32{1, 0, 0}}
+		if err := c.Do(ctx, http.MethodPut, "/"+c.Name("tickets")+"/_doc/"+doc["id"].(string)+"?refresh=true", doc, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mon := &seenTickets{Monitor: newMonitor(t)}
+	latin := func(text string) bool { return !strings.ContainsRune(text, '支') }
+	f := New(c, mon, nil, st, Config{Readable: latin}, nil)
+	f.now = func() time.Time { return now }
+	if err := f.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(mon.got) != 2 {
+		t.Fatalf("monitor got %d tickets, want 2", len(mon.got))
+	}
+	for _, tk := range mon.got {
+		if want := tk.Text == "payment failed"; (tk.Vector != nil) != want {
+			t.Errorf("%q: vector %v, want one: %v", tk.Text, tk.Vector, want)
 		}
 	}
 }

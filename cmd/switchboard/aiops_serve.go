@@ -117,7 +117,9 @@ type aiopsParts struct {
 // startAIOps builds the AIOps parts the server runs: alerts and their
 // channels, the monitor fed from the stores, and log ingestion with
 // template mining.
-func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings.Store, log *slog.Logger) (*aiopsParts, error) {
+// readable, if not nil, says whether the embedding model can read a
+// ticket's text (nlu.Service.Readable).
+func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings.Store, readable func(string) bool, log *slog.Logger) (*aiopsParts, error) {
 	p := &aiopsParts{runs: map[string]func(context.Context) error{}}
 
 	// Alerts: stored with their history, raised by the detectors.
@@ -171,7 +173,7 @@ func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings
 		if err != nil {
 			return nil, fmt.Errorf("aiops: %w", err)
 		}
-		feeder := live.New(c, mon, templateMiner{miner}, st, live.Config{Poll: cfg.Monitor.Poll}, log)
+		feeder := live.New(c, mon, templateMiner{miner}, st, live.Config{Poll: cfg.Monitor.Poll, Readable: readable}, log)
 		p.runs["aiops monitor"] = feeder.Run
 	}
 	if cfg.Logs.Disabled {

@@ -358,7 +358,11 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	apis := []web.Registrar{ticketAPI}
 
 	// AIOps: log ingestion with template mining.
-	ops, err := startAIOps(ctx, fc.AIOps, c, st, log.With("component", "aiops"))
+	var readable func(string) bool
+	if nluSvc != nil {
+		readable = nluSvc.Readable
+	}
+	ops, err := startAIOps(ctx, fc.AIOps, c, st, readable, log.With("component", "aiops"))
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-cc/switchboard/aiops/monitor"
 	"github.com/switchboard-cc/switchboard/aiops/simulate"
 	"github.com/switchboard-cc/switchboard/es/eslog"
+	"github.com/switchboard-cc/switchboard/nlu/ort"
 )
 
 type simulateFlags struct {
@@ -37,6 +38,8 @@ type simulateFlags struct {
 	webhooks      []string
 	store         bool
 	jsonOut       bool
+	modelsDir     string
+	ortLib        string
 }
 
 func newSimulate(g *globals) *cobra.Command {
@@ -70,26 +73,30 @@ the tickets were clustered (adjusted Rand index and NMI against the truth).`,
 	fl.StringArrayVar(&f.webhooks, "webhook", nil, "URL that gets every alert as generic webhook JSON (repeatable)")
 	fl.BoolVar(&f.store, "store", false, "write the logs and the alerts to Elasticsearch (--es-url)")
 	fl.BoolVar(&f.jsonOut, "json", false, "print the report as JSON")
+	fl.StringVar(&f.modelsDir, "models-dir", env("SWITCHBOARD_MODELS_DIR", "models"), "models directory whose production embedding model embeds the tickets, as the live pipeline does; '' or no manifest there clusters on terms alone (env SWITCHBOARD_MODELS_DIR)")
+	fl.StringVar(&f.ortLib, "onnxruntime-lib", ort.LibraryFromEnv(), "ONNX Runtime 1.24 shared library (env ONNXRUNTIME_LIB)")
 	return cmd
 }
 
 // simReport is what a simulation found.
 type simReport struct {
-	Days          int        `json:"days"`
-	Tickets       int        `json:"tickets"`
-	Calls         int        `json:"calls"`
-	Logs          int        `json:"logs"`
-	OutageStart   *time.Time `json:"outage_start,omitempty"`
-	Alerts        []simAlert `json:"alerts"`
-	FalseAlarms   int        `json:"false_alarms"`
-	FirstAnomaly  *float64   `json:"first_anomaly_minutes,omitempty"`
-	FirstIncident *float64   `json:"first_incident_minutes,omitempty"`
-	Incidents     int        `json:"incidents"`
-	TopCause      string     `json:"top_cause,omitempty"`
-	ClusterARI    float64    `json:"cluster_ari"`
-	ClusterNMI    float64    `json:"cluster_nmi"`
-	OutageRecall  float64    `json:"outage_ticket_recall"`
-	Elapsed       string     `json:"elapsed"`
+	Days           int        `json:"days"`
+	Tickets        int        `json:"tickets"`
+	Calls          int        `json:"calls"`
+	Logs           int        `json:"logs"`
+	OutageStart    *time.Time `json:"outage_start,omitempty"`
+	Alerts         []simAlert `json:"alerts"`
+	FalseAlarms    int        `json:"false_alarms"`
+	FirstAnomaly   *float64   `json:"first_anomaly_minutes,omitempty"`
+	FirstIncident  *float64   `json:"first_incident_minutes,omitempty"`
+	Incidents      int        `json:"incidents"`
+	IncidentLabels []string   `json:"incident_labels,omitempty"`
+	TopCause       string     `json:"top_cause,omitempty"`
+	Embeddings     bool       `json:"embeddings"` // tickets clustered on the embedding model, not terms alone
+	ClusterARI     float64    `json:"cluster_ari"`
+	ClusterNMI     float64    `json:"cluster_nmi"`
+	OutageRecall   float64    `json:"outage_ticket_recall"`
+	Elapsed        string     `json:"elapsed"`
 }
 
 type simAlert struct {
@@ -129,6 +136,7 @@ func runSimulate(ctx context.Context, g *globals, f simulateFlags, stdout, stder
 	}
 
 	log := slog.New(slog.DiscardHandler)
+	rep := simReport{Days: f.days}
 	var now time.Time
 	chs, err := notifiers(webhookChannels(f.webhooks))
 	if err != nil {
@@ -176,10 +184,33 @@ func runSimulate(ctx context.Context, g *globals, f simulateFlags, stdout, stder
 		return err
 	}
 
+	// Tickets are embedded as the ticket service embeds them on creation,
+	// so the clustering measured here is the production one.
+	var embed func(string) ([]float32, error)
+	if f.modelsDir != "" {
+		svc, rt, err := openNLU(ctx, nluConfig{ModelsDir: f.modelsDir, Threads: 2}, f.ortLib, nil, nil, log)
+		if err != nil {
+			return err
+		}
+		if svc != nil {
+			defer rt.Close()
+			defer svc.Close()
+			if embeddingDims(svc) > 0 {
+				embed = func(text string) ([]float32, error) {
+					if !svc.Readable(text) {
+						return nil, nil // as the live feeder does: terms for what the model cannot read
+					}
+					v, _, err := svc.EmbedOne(ctx, text)
+					return v, err
+				}
+				rep.Embeddings = true
+			}
+		}
+	}
+
 	began := time.Now()
 	bar := progressbar.NewOptions(f.days*24, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("simulated hours"),
 		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
-	rep := simReport{Days: f.days}
 	var truth, pred []int
 	labels := map[string]int{}
 	label := func(s string) int {
@@ -217,7 +248,13 @@ func runSimulate(ctx context.Context, g *globals, f simulateFlags, stdout, stder
 		switch ev.Kind {
 		case simulate.KindTicket:
 			rep.Tickets++
-			cl, err := mon.Ticket(ctx, incident.Ticket{ID: strconv.Itoa(rep.Tickets), At: ev.At, Text: ev.Ticket.Subject,
+			var vec []float32
+			if embed != nil {
+				if vec, err = embed(ev.Ticket.Subject); err != nil {
+					return fmt.Errorf("embed ticket: %w", err)
+				}
+			}
+			cl, err := mon.Ticket(ctx, incident.Ticket{ID: strconv.Itoa(rep.Tickets), At: ev.At, Text: ev.Ticket.Subject, Vector: vec,
 				Category: ev.Ticket.Category, Region: ev.Ticket.Region, Channel: ev.Ticket.Channel})
 			if err != nil {
 				return err
@@ -258,6 +295,7 @@ func runSimulate(ctx context.Context, g *globals, f simulateFlags, stdout, stder
 	found := 0
 	rep.Incidents = len(mon.Incidents())
 	for _, inc := range mon.Incidents() {
+		rep.IncidentLabels = append(rep.IncidentLabels, strings.Join(inc.Label, " "))
 		for _, id := range inc.Tickets {
 			if outageIDs[id] {
 				found++
@@ -341,6 +379,14 @@ func printSimReport(w io.Writer, r simReport) {
 	}
 	if r.FirstIncident != nil {
 		fmt.Fprintf(&b, "first incident %+.0f min, top cause %s; ", *r.FirstIncident, r.TopCause)
+	}
+	if len(r.IncidentLabels) > 0 {
+		fmt.Fprintf(&b, "incidents %q; ", r.IncidentLabels)
+	}
+	if r.Embeddings {
+		b.WriteString("tickets embedded; ")
+	} else {
+		b.WriteString("tickets clustered on terms (no embedding model); ")
 	}
 	fmt.Fprintf(&b, "false alarms %d; clustering ARI %.3f, NMI %.3f; outage tickets in an incident %.0f%%",
 		r.FalseAlarms, r.ClusterARI, r.ClusterNMI, 100*r.OutageRecall)

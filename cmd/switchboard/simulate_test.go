@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/aiops/alert"
 	"github.com/switchboard-cc/switchboard/es/estest"
+	"github.com/switchboard-cc/switchboard/nlu/ort/orttest"
 )
 
 // TestSimulateOutage runs `switchboard simulate` against the test cluster:
@@ -43,13 +44,23 @@ func TestSimulateOutage(t *testing.T) {
 
 	out := &syncBuffer{}
 	code := run(context.Background(), []string{"simulate", "--days", "2", "--outage-day", "2", "--store", "--json",
-		"--es-url", esURL, "--index-prefix", prefix, "--webhook", rcv.URL}, nil, out, io.Discard)
+		"--es-url", esURL, "--index-prefix", prefix, "--webhook", rcv.URL,
+		"--models-dir", shippedModels, "--onnxruntime-lib", orttest.Library(t)}, nil, out, io.Discard)
 	if code != 0 {
 		t.Fatalf("simulate exited %d:\n%s", code, out)
 	}
 	var rep simReport
 	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
 		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if !rep.Embeddings {
+		t.Error("tickets were not embedded: the clustering measured is not the production one")
+	}
+	// Chinese tickets get no vector from the English encoder and cluster
+	// on terms; every outage ticket, in either language, must be in an
+	// incident.
+	if rep.OutageRecall < 0.99 {
+		t.Errorf("%.0f%% of the outage's tickets in an incident, want all", 100*rep.OutageRecall)
 	}
 	if rep.FirstAnomaly == nil || *rep.FirstAnomaly > 10 {
 		t.Errorf("first anomaly alert at %v minutes from the outage's start, want within 10", rep.FirstAnomaly)

@@ -281,6 +281,16 @@ func (m *Model) Run(ctx context.Context, text string) ([]float32, error) {
 	return m.batcher.Do(ctx, ids)
 }
 
+// Known is the share of text's tokens the model's vocabulary knows (see
+// tokenize.Tokenizer.Known).
+func (m *Model) Known(text string) (float64, error) {
+	ids, err := m.tok.Encode(text)
+	if err != nil {
+		return 0, fmt.Errorf("onnxmodel: %s: %w", m.dir, err)
+	}
+	return m.tok.Known(ids), nil
+}
+
 // RunMany returns one output row per text, running them in chunks of
 // MaxBatch directly (the caller already has a batch, so no window wait).
 func (m *Model) RunMany(ctx context.Context, texts []string) ([][]float32, error) {

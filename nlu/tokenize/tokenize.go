@@ -137,6 +137,25 @@ func (t *Tokenizer) Encode(text string) (ids []int64, err error) {
 	return append(e.ids, t.suffix...), nil
 }
 
+// Known is the share of the content tokens of ids (an Encode result) that
+// are in the vocabulary, not the unknown token; 1 when there are none.
+// A model cannot tell texts apart by what it reads as unknown, so a low
+// share means its output says little about the text (a Chinese sentence
+// through an English vocabulary is mostly [UNK]).
+func (t *Tokenizer) Known(ids []int64) float64 {
+	if len(ids) <= len(t.prefix)+len(t.suffix) {
+		return 1
+	}
+	content := ids[len(t.prefix) : len(ids)-len(t.suffix)]
+	unk := 0
+	for _, id := range content {
+		if id == t.unkID {
+			unk++
+		}
+	}
+	return 1 - float64(unk)/float64(len(content))
+}
+
 // encoder is the state of one Encode call.
 type encoder struct {
 	t   *Tokenizer

@@ -329,3 +329,31 @@ func BenchmarkEncode(b *testing.B) {
 		})
 	}
 }
+
+// TestKnown: the English vocabulary knows English words and digits, not
+// most Chinese characters.
+func TestKnown(t *testing.T) {
+	tk, err := tokenize.Load("testdata/minilm.tokenizer.json", 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text     string
+		min, max float64
+	}{
+		{"my parcel has not arrived", 1, 1},
+		{"", 1, 1},
+		{"支付页面一直转圈然后支付失败", 0, 0.5},
+		{"订单0123456789物流一直不更新", 0, 0.8},
+		{"payment failed 支付失败", 0.3, 0.8},
+	}
+	for _, tt := range tests {
+		ids, err := tk.Encode(tt.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tk.Known(ids); got < tt.min || got > tt.max {
+			t.Errorf("Known(%q) = %.2f, want %.2f..%.2f", tt.text, got, tt.min, tt.max)
+		}
+	}
+}
