@@ -198,3 +198,27 @@ func TestKeywordsChainBigrams(t *testing.T) {
 		t.Errorf("labels %v", got)
 	}
 }
+
+// TestLabelWordsAreCommon: a word only one way of phrasing the complaint
+// uses stays out of the label; words most tickets share make it.
+func TestLabelWordsAreCommon(t *testing.T) {
+	c := NewClusterer(Config{})
+	at := time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)
+	texts := []string{"payment failed at checkout", "payment failed again", "payment failed twice",
+		"payment failed checkout", "payment failed, order not placed"}
+	for i, text := range texts {
+		c.Add(Ticket{ID: fmt.Sprint(i), At: at.Add(time.Duration(i) * time.Minute), Text: text})
+	}
+	c.Add(Ticket{ID: "other", At: at, Text: "where is my parcel"})
+	cls := c.Clusters()
+	if len(cls[0].Members) != len(texts) {
+		t.Fatalf("largest cluster has %d tickets, want %d", len(cls[0].Members), len(texts))
+	}
+	label := Keywords(cls, 5)[cls[0].ID]
+	if !slices.Contains(label, "payment") || !slices.Contains(label, "failed") {
+		t.Errorf("label %v lacks the shared words", label)
+	}
+	if slices.Contains(label, "placed") || slices.Contains(label, "twice") {
+		t.Errorf("label %v has a word one ticket uses", label)
+	}
+}
