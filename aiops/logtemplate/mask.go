@@ -23,6 +23,15 @@ type Mask struct {
 	// slash lets the match absorb a '/' that opens a whitespace-separated
 	// token ("/10.0.0.1:50010" is one value, not a path and an address).
 	slash bool
+	// need, if set, is a cheap test every match's text passes (a digit, a
+	// '/'): the regexp runs only on the space-separated tokens that pass it,
+	// or, with spaces, only if the whole line passes it. Regexp
+	// backtracking is nearly all of the miner's time, and most tokens are
+	// words no numeric mask can match.
+	need func(string) bool
+	// spaces says a match may hold white space (dates like "Jun 17
+	// 07:07:00"), so the mask runs on the whole line.
+	spaces bool
 }
 
 // NewMask builds a mask from a regular expression and a replacement
@@ -73,29 +82,33 @@ func tokenStart(s string, start, _ int) bool {
 // matters: the more specific shapes (URLs, addresses, ids) come before
 // the plain numbers they contain.
 func DefaultMasks() []Mask {
+	// Most masks match only text with a digit in it.
 	m := func(name, expr, repl string, keep func(string, int, int) bool) Mask {
-		return Mask{Name: name, re: regexp.MustCompile(expr), repl: repl, keep: keep}
+		return Mask{Name: name, re: regexp.MustCompile(expr), repl: repl, keep: keep, need: hasDigit}
 	}
+	with := func(mk Mask, need func(string) bool) Mask { mk.need = need; return mk }
+	contains := func(sub string) func(string) bool { return func(s string) bool { return strings.Contains(s, sub) } }
+	spaced := func(mk Mask) Mask { mk.spaces = true; return mk }
 	ip := m("ipport", `\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}`, Wildcard+":"+Wildcard, standalone)
 	ip.slash = true
 	ip4 := m("ip", `\d{1,3}(?:\.\d{1,3}){3}`, "", standalone)
 	ip4.slash = true
 	return []Mask{
 		// scheme://anything keeps the scheme: "hdfs://<*>".
-		m("url", `([A-Za-z][\w+.-]*://)[^\s\]\)"'>,]+`, "${1}"+Wildcard, nil),
+		with(m("url", `([A-Za-z][\w+.-]*://)[^\s\]\)"'>,]+`, "${1}"+Wildcard, nil), contains("://")),
 		// key=value whose value holds a digit: "uid=0", "rhost=1-2-3-4.isp.net".
 		m("kv", `(\w+)=[^\s,;\)\]"']*\d[^\s,;\)\]"']*`, "${1}="+Wildcard, nil),
-		m("uuid", `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`, "", alnumBounded),
+		with(m("uuid", `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`, "", alnumBounded), contains("-")),
 		// Dates and times, before their numbers are masked one by one.
-		m("datetime", `\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?`, "", alnumBounded),
-		m("syslogtime", `(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{1,2},?\s+(?:\d{4}\s+)?\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s+\d{4})?`, "", alnumBounded),
+		spaced(m("datetime", `\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?`, "", alnumBounded)),
+		spaced(m("syslogtime", `(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{1,2},?\s+(?:\d{4}\s+)?\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s+\d{4})?`, "", alnumBounded)),
 		m("date", `\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}`, "", alnumBounded),
 		m("time", `\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?`, "", alnumBounded),
 		ip, ip4,
 		m("ipv6", `(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}`, "", func(s string, a, b int) bool {
 			return alnumBounded(s, a, b) && hasDigit(s[a:b]) && strings.Count(s[a:b], ":") >= 3
 		}),
-		m("mac", `[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}`, "", alnumBounded),
+		with(m("mac", `[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}`, "", alnumBounded), contains(":")),
 		m("hex", `0[xX][0-9a-fA-F]+`, "", alnumBounded),
 		// Bare hex ids (session ids, hashes): long, and at least one digit
 		// so that plain words ("deadbeef" aside) survive.
@@ -109,8 +122,10 @@ func DefaultMasks() []Mask {
 		m("numid", `[A-Za-z][A-Za-z0-9]*(?:[_-]+[A-Za-z0-9]*)*[_-]+-?\d+(?:[_-]+[A-Za-z0-9]+)*`, "", func(s string, a, b int) bool {
 			return alnumBounded(s, a, b) && (a == 0 || s[a-1] != '.') && (b == len(s) || s[b] != '.')
 		}),
-		// Absolute paths, which start a token.
-		m("path", `/[\w.@%~+:/-]*[\w@%~+/-]`, "", tokenStart),
+		// Absolute paths, which start a token: Unix, and Windows drive or
+		// UNC paths (their depth varies, so their shape must not count).
+		with(m("path", `/[\w.@%~+:/-]*[\w@%~+/-]`, "", tokenStart), contains("/")),
+		with(m("winpath", `(?:[A-Za-z]:|\\\\[\w.$-]+)\\[^\s"'<>|]*`, "", tokenStart), contains(`\`)),
 		m("size", `\d+(?:\.\d+)?(?:[KMGTP]i?B|[KMGTP]|[kK]?bytes|B)`, "", alnumBounded),
 		m("duration", `\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|h)`, "", alnumBounded),
 		m("number", `[-+]?\d+(?:[.,]\d+)*`, "", standalone),
@@ -137,6 +152,45 @@ func (mk *Masker) Mask(s string) string {
 }
 
 func (m Mask) apply(s string) string {
+	switch {
+	case m.need == nil:
+		return m.applyAll(s)
+	case m.spaces:
+		if !m.need(s) {
+			return s
+		}
+		return m.applyAll(s)
+	}
+	// No match holds white space, so each token is masked on its own; the
+	// keep tests see white space where the token ends either way.
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+			j++
+		}
+		if tok := s[i:j]; tok != "" && m.need(tok) {
+			if r := m.applyAll(tok); r != tok {
+				b.WriteString(s[last:i])
+				b.WriteString(r)
+				last = j
+			}
+		}
+		i = j
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// applyAll masks every match in s.
+func (m Mask) applyAll(s string) string {
 	idx := m.re.FindAllStringSubmatchIndex(s, -1)
 	if idx == nil {
 		return s

@@ -39,11 +39,25 @@ func TestMaskTable(t *testing.T) {
 		{"BIOS-e820: 0000000000100000 - 000000001f7e0000 (usable)", "BIOS-e820: <*> - <*> (usable)"},
 		{"deadbeef words and L1 cache", "deadbeef words and L1 cache"},
 		{"mac 00:1a:2b:3c:4d:5e up", "mac <*> up"},
+		{`Loaded Stack with Core: C:\Windows\winsxs\amd64_x_6.1.7601\cbscore.dll`, "Loaded Stack with Core: <*>"},
+		{`share \\fs01.corp\public$\a b.txt gone`, "share <*> b.txt gone"},
+		{`escaped a\b and C:not-a-path`, `escaped a\b and C:not-a-path`},
 		{"", ""},
 	}
+	// The same masks run over whole lines, without the per-token
+	// prefilters, must give the same result: the prefilters only save time.
+	whole := DefaultMasks()
+	for i := range whole {
+		whole[i].need = nil
+	}
+	slow := NewMasker(whole)
 	for _, tt := range tests {
-		if got := mk.Mask(tt.in); got != tt.want {
+		got := mk.Mask(tt.in)
+		if got != tt.want {
 			t.Errorf("Mask(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+		if s := slow.Mask(tt.in); s != got {
+			t.Errorf("Mask(%q) on whole lines %q, token by token %q", tt.in, s, got)
 		}
 	}
 }
