@@ -153,6 +153,19 @@ func (cl *Cluster) add(t Ticket, terms map[string]float64) {
 	}
 }
 
+// category is the most common category of the cluster's tickets.
+func (cl *Cluster) category() string {
+	n := map[string]int{}
+	best := ""
+	for _, m := range cl.Members {
+		n[m.Category]++
+		if c := m.Category; n[c] > n[best] || n[c] == n[best] && c < best {
+			best = c
+		}
+	}
+	return best
+}
+
 func (c *Clusterer) expire(now time.Time) {
 	c.clusters = slices.DeleteFunc(c.clusters, func(cl *Cluster) bool { return now.Sub(cl.Last) > c.cfg.Window })
 }

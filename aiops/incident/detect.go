@@ -2,6 +2,7 @@ package incident
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -98,54 +99,119 @@ func (d *Detector) Add(t Ticket) (inc *Incident, cluster int, formed bool) {
 		// dear for each ticket of a burst, so it is refreshed as the
 		// incident doubles.
 		if n := len(inc.Tickets); n&(n-1) == 0 {
-			inc.Label = Keywords(d.cl.Clusters(), d.cfg.Keywords)[cl.ID]
+			if l := d.label(d.groupOf(inc)); l != nil {
+				inc.Label = l
+			}
 		}
 		return inc, cl.ID, false
 	}
-	recent, older := 0, 0
-	for _, m := range cl.Members {
-		if t.At.Sub(m.At) <= d.cfg.Recent {
-			recent++
-		} else {
-			older++
-		}
-	}
-	if recent < d.cfg.MinTickets {
-		return nil, cl.ID, false
-	}
-	// The baseline is the cluster's share of all tickets: before the
-	// burst window it had share s of the traffic, so with the others'
-	// tickets in the window it is expected to have s/(1-s) times theirs.
-	// That follows the day's rhythm (an evening peak raises every topic)
-	// and is not inflated by the burst itself. A young cluster has no
-	// share of its own: TopicShare stands in.
-	share := d.cfg.TopicShare
-	if span := t.At.Sub(cl.First) - d.cfg.Recent; span > time.Hour && older >= 3 {
-		if all := d.vol.sum(cl.First, t.At.Add(-d.cfg.Recent)); all > 0 {
-			share = math.Min(0.9, math.Max(share, float64(older)/float64(all)))
-		}
-	}
-	others := math.Max(0, float64(d.vol.sum(t.At.Add(-d.cfg.Recent), t.At.Add(time.Nanosecond))-recent))
-	expected := math.Max(d.cfg.BaseRate*d.cfg.Recent.Hours(), share/(1-share)*others)
+	group := []*Cluster{cl}
+	recent, expected := d.expect(group, t.At)
 	p := PoissonTail(recent, expected)
-	if p > d.cfg.PValue {
+	if p > d.cfg.PValue && d.young(cl, t.At) && t.Category != "" {
+		// Complaints about one outage in two languages, or put two ways
+		// the encoder does not bring together, start clusters side by
+		// side: young clusters of the ticket's category are judged
+		// together (clustering by meaning and metadata).
+		for _, o := range d.cl.clusters {
+			if o != cl && d.open[o.ID] == nil && d.young(o, t.At) && o.category() == t.Category {
+				group = append(group, o)
+			}
+		}
+		if len(group) > 1 {
+			recent, expected = d.expect(group, t.At)
+			p = PoissonTail(recent, expected)
+		}
+	}
+	if recent < d.cfg.MinTickets || p > d.cfg.PValue {
 		return nil, cl.ID, false
 	}
 	inc = &Incident{ClusterID: cl.ID, Observed: recent, Expected: expected, PValue: p,
 		Categories: map[string]int{}, Regions: map[string]int{}, Channels: map[string]int{}}
-	for _, m := range cl.Members {
-		if t.At.Sub(m.At) <= d.cfg.Recent {
-			inc.Tickets = append(inc.Tickets, m.ID)
-			count(inc, m)
-			if inc.Start.IsZero() || m.At.Before(inc.Start) {
-				inc.Start = m.At
+	for _, g := range group {
+		for _, m := range g.Members {
+			if t.At.Sub(m.At) <= d.cfg.Recent {
+				inc.Tickets = append(inc.Tickets, m.ID)
+				count(inc, m)
+				if inc.Start.IsZero() || m.At.Before(inc.Start) {
+					inc.Start = m.At
+				}
+				inc.End = maxTime(inc.End, m.At)
 			}
-			inc.End = maxTime(inc.End, m.At)
+		}
+		d.open[g.ID] = inc
+	}
+	inc.Label = d.label(group)
+	return inc, cl.ID, true
+}
+
+// groupOf lists the live clusters of inc, its first cluster first.
+func (d *Detector) groupOf(inc *Incident) []*Cluster {
+	var group []*Cluster
+	for _, cl := range d.cl.clusters {
+		if d.open[cl.ID] == inc {
+			if cl.ID == inc.ClusterID {
+				group = append([]*Cluster{cl}, group...)
+			} else {
+				group = append(group, cl)
+			}
 		}
 	}
-	inc.Label = Keywords(d.cl.Clusters(), d.cfg.Keywords)[cl.ID]
-	d.open[cl.ID] = inc
-	return inc, cl.ID, true
+	return group
+}
+
+// young reports whether cl was born within the burst window: a cluster
+// an outage started, not an everyday topic.
+func (d *Detector) young(cl *Cluster, now time.Time) bool {
+	return now.Sub(cl.First) <= d.cfg.Recent
+}
+
+// expect counts the group's tickets in the burst window and what its
+// baseline predicts there. The baseline is each cluster's share of all
+// tickets: before the burst window it had share s of the traffic, so with
+// the others' tickets in the window it is expected to have s/(1-s) times
+// theirs. That follows the day's rhythm (an evening peak raises every
+// topic) and is not inflated by the burst itself. A young cluster has no
+// share of its own: TopicShare stands in.
+func (d *Detector) expect(group []*Cluster, now time.Time) (recent int, expected float64) {
+	shares := make([]float64, len(group))
+	for i, cl := range group {
+		older := 0
+		for _, m := range cl.Members {
+			if now.Sub(m.At) <= d.cfg.Recent {
+				recent++
+			} else {
+				older++
+			}
+		}
+		shares[i] = d.cfg.TopicShare
+		if span := now.Sub(cl.First) - d.cfg.Recent; span > time.Hour && older >= 3 {
+			if all := d.vol.sum(cl.First, now.Add(-d.cfg.Recent)); all > 0 {
+				shares[i] = math.Min(0.9, math.Max(shares[i], float64(older)/float64(all)))
+			}
+		}
+	}
+	others := math.Max(0, float64(d.vol.sum(now.Add(-d.cfg.Recent), now.Add(time.Nanosecond))-recent))
+	for _, s := range shares {
+		expected += math.Max(d.cfg.BaseRate*d.cfg.Recent.Hours(), s/(1-s)*others)
+	}
+	return recent, expected
+}
+
+// label is the first cluster's keywords, then each other cluster's first
+// keyword (the same complaint in the other language).
+func (d *Detector) label(group []*Cluster) []string {
+	if len(group) == 0 {
+		return nil
+	}
+	kw := Keywords(d.cl.Clusters(), d.cfg.Keywords)
+	label := kw[group[0].ID]
+	for _, g := range group[1:] {
+		if ws := kw[g.ID]; len(ws) > 0 && !slices.Contains(label, ws[0]) {
+			label = append(label, ws[0])
+		}
+	}
+	return label
 }
 
 // volume is a per-minute count of arrivals over a sliding window.

@@ -222,3 +222,63 @@ func TestLabelWordsAreCommon(t *testing.T) {
 		t.Errorf("label %v has a word one ticket uses", label)
 	}
 }
+
+// TestDetectorJoinsLanguages: an outage's Chinese and English complaints
+// start two clusters (their words share nothing); young clusters of one
+// category are judged together, so they form one incident sooner than
+// either alone would, and an everyday cluster of that category stays out.
+func TestDetectorJoinsLanguages(t *testing.T) {
+	at := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	run := func(join bool) (formed *Incident, after int) {
+		d := NewDetector(DetectorConfig{})
+		n := 0
+		add := func(tk Ticket) {
+			n++
+			tk.ID = fmt.Sprint(n)
+			if !join && tk.Category == "payment_problem" && strings.Contains(tk.Text, "payment") {
+				tk.Category = "payment_problem_en" // no shared category: no joining
+			}
+			if inc, _, ok := d.Add(tk); ok && formed == nil {
+				formed, after = inc, n
+			}
+		}
+		// Six hours of ordinary traffic, coupon questions in the same
+		// category among them.
+		everyday := []string{"快递三天没到", "我要退货退款", "coupon code does not work", "账号登录不了"}
+		for m := 0; m < 360; m += 5 {
+			text := everyday[(m/5)%len(everyday)]
+			cat := "other"
+			if strings.Contains(text, "coupon") {
+				cat = "payment_problem"
+			}
+			add(Ticket{At: at.Add(time.Duration(m) * time.Minute), Text: text, Category: cat})
+		}
+		start := at.Add(6 * time.Hour)
+		texts := []string{"支付失败，钱扣了", "payment failed at checkout"}
+		for i := range 20 {
+			add(Ticket{At: start.Add(time.Duration(i*60) * time.Second), Text: texts[i%2], Category: "payment_problem"})
+		}
+		return formed, after - 72
+	}
+	alone, aloneAfter := run(false)
+	joined, joinedAfter := run(true)
+	if joined == nil {
+		t.Fatal("no incident")
+	}
+	if alone != nil && aloneAfter <= joinedAfter {
+		t.Errorf("joined after %d outage tickets, alone after %d: joining should be sooner", joinedAfter, aloneAfter)
+	}
+	var zh, en, coupon bool
+	for _, l := range joined.Label {
+		zh = zh || strings.Contains(l, "支付")
+		en = en || l == "payment" || l == "failed" || l == "checkout"
+		coupon = coupon || l == "coupon"
+	}
+	if !zh || !en || coupon {
+		t.Errorf("label %v: want both languages' words and no coupon", joined.Label)
+	}
+	if joined.Observed < 5 || len(joined.Tickets) != 20 {
+		t.Errorf("incident has %d tickets (observed %d when it formed), want all 20 of the outage", len(joined.Tickets), joined.Observed)
+	}
+	t.Logf("joined after %d outage tickets (alone: %d, %v), label %v", joinedAfter, aloneAfter, alone != nil, joined.Label)
+}
