@@ -80,6 +80,9 @@ type Clusterer struct {
 	cfg      Config
 	clusters []*Cluster
 	next     int
+	// dropped, if set, is told the id of each cluster dropped (Detector
+	// forgets its incident).
+	dropped func(id int)
 }
 
 // NewClusterer returns an empty clusterer.
@@ -167,7 +170,13 @@ func (cl *Cluster) category() string {
 }
 
 func (c *Clusterer) expire(now time.Time) {
-	c.clusters = slices.DeleteFunc(c.clusters, func(cl *Cluster) bool { return now.Sub(cl.Last) > c.cfg.Window })
+	c.clusters = slices.DeleteFunc(c.clusters, func(cl *Cluster) bool {
+		if now.Sub(cl.Last) > c.cfg.Window {
+			c.drop(cl.ID)
+			return true
+		}
+		return false
+	})
 }
 
 func (c *Clusterer) dropStalest() {
@@ -177,7 +186,14 @@ func (c *Clusterer) dropStalest() {
 			i = j
 		}
 	}
+	c.drop(c.clusters[i].ID)
 	c.clusters = slices.Delete(c.clusters, i, i+1)
+}
+
+func (c *Clusterer) drop(id int) {
+	if c.dropped != nil {
+		c.dropped(id)
+	}
 }
 
 func unit(v []float32) []float64 {

@@ -79,7 +79,10 @@ type Detector struct {
 // NewDetector returns a detector.
 func NewDetector(cfg DetectorConfig) *Detector {
 	cfg = cfg.withDefaults()
-	return &Detector{cfg: cfg, cl: NewClusterer(cfg.Cluster), open: map[int]*Incident{}}
+	d := &Detector{cfg: cfg, cl: NewClusterer(cfg.Cluster), open: map[int]*Incident{}}
+	// An incident whose cluster is gone cannot grow: forget it.
+	d.cl.dropped = func(id int) { delete(d.open, id) }
+	return d
 }
 
 // Clusterer exposes the clusters, e.g. to evaluate them.

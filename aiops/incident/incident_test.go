@@ -282,3 +282,20 @@ func TestDetectorJoinsLanguages(t *testing.T) {
 	}
 	t.Logf("joined after %d outage tickets (alone: %d, %v), label %v", joinedAfter, aloneAfter, alone != nil, joined.Label)
 }
+
+// TestDetectorForgetsExpiredIncidents: once an incident's cluster has
+// left the window, the detector holds nothing of it.
+func TestDetectorForgetsExpiredIncidents(t *testing.T) {
+	d := NewDetector(DetectorConfig{})
+	at := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)
+	for i := range 12 {
+		d.Add(Ticket{ID: fmt.Sprint(i), At: at.Add(time.Duration(i) * time.Minute), Text: "payment failed at checkout", Category: "payment_problem"})
+	}
+	if len(d.open) != 1 {
+		t.Fatalf("%d open incidents after the burst, want 1", len(d.open))
+	}
+	d.Add(Ticket{ID: "later", At: at.Add(48 * time.Hour), Text: "where is my parcel"})
+	if len(d.open) != 0 {
+		t.Errorf("%d incidents kept after their cluster expired", len(d.open))
+	}
+}
