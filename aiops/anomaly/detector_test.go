@@ -221,3 +221,110 @@ func TestMemoryBounded(t *testing.T) {
 		t.Errorf("state grew from %d to %d bytes", a, b)
 	}
 }
+
+// TestHolidays: a series busy on weekdays and quiet at weekends has a
+// Wednesday that looks like a Sunday. Unconfigured, that is an anomaly;
+// configured as a holiday, it is not, the days after it are judged as
+// usual, and a real spike on the holiday is still caught.
+func TestHolidays(t *testing.T) {
+	// t0 is Monday 2024-01-01; five weeks of 5-minute points.
+	const perDay = 288
+	const n = perDay * 35
+	holiday := 3*7*perDay + 2*perDay // Wednesday of the fourth week
+	load := func(day int, i int, rng *rand.Rand) float64 {
+		base := 100.0
+		if wd := day % 7; wd == 5 || wd == 6 { // Saturday, Sunday
+			base = 25
+		}
+		return base + 0.2*base*math.Sin(2*math.Pi*float64(i%perDay)/perDay) + rng.NormFloat64()*2
+	}
+	series := func(spike bool) func(i int) float64 {
+		rng := rand.New(rand.NewPCG(5, 6))
+		return func(i int) float64 {
+			day := i / perDay
+			if day == holiday/perDay {
+				day = 6 // like a Sunday
+			}
+			v := load(day, i, rng)
+			if spike && i == holiday+perDay/2 {
+				v += 60
+			}
+			return v
+		}
+	}
+	date := t0.Add(time.Duration(holiday) * step).Format(time.DateOnly)
+	tests := []struct {
+		name     string
+		cfg      Config
+		spike    bool
+		wantHigh bool // an anomaly on the holiday
+	}{
+		{"not configured", Config{}, false, true},
+		{"configured", Config{Holidays: []string{date}}, false, false},
+		{"configured, with a spike", Config{Holidays: []string{date}, HolidayZone: "UTC", HolidayAs: "sunday"}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := New(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := feed(t, d, n, series(tt.spike))
+			if got := maxIn(s, holiday, holiday+perDay) >= 0.5; got != tt.wantHigh {
+				t.Errorf("anomaly on the holiday: %v, want %v (max score %.2f)", got, tt.wantHigh, maxIn(s, holiday, holiday+perDay))
+			}
+			if !tt.wantHigh || tt.spike {
+				if m := maxIn(s, holiday+perDay, holiday+3*perDay); m >= 0.5 {
+					t.Errorf("score %.2f in the two days after the holiday", m)
+				}
+			}
+		})
+	}
+	for _, bad := range []Config{{Holidays: []string{"24/12/2026"}}, {HolidayZone: "Mars/Olympus"}, {HolidayAs: "Caturday"}} {
+		if _, err := New(bad); err == nil {
+			t.Errorf("New(%+v) accepted", bad)
+		}
+	}
+}
+
+// TestRestoreTakesCurrentHolidays: a restored detector judges by the
+// holidays configured now, not those it was saved with; restored into a
+// bare Detector it keeps the saved ones.
+func TestRestoreTakesCurrentHolidays(t *testing.T) {
+	old, err := New(Config{Holidays: []string{"2026-01-01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		into *Detector
+		want []string
+	}{
+		{mustNew(t, Config{Holidays: []string{"2026-12-25"}}), []string{"2026-12-25"}},
+		{mustNew(t, Config{Holidays: []string{}}), []string{}},
+		{&Detector{}, []string{"2026-01-01"}},
+	} {
+		if err := json.Unmarshal(b, tt.into); err != nil {
+			t.Fatal(err)
+		}
+		if got := tt.into.cfg.Holidays; len(got) != len(tt.want) || len(got) > 0 && got[0] != tt.want[0] {
+			t.Errorf("holidays after restore %v, want %v", got, tt.want)
+		}
+		_, isHoliday := tt.into.cal.shift(time.Date(2026, 12, 25, 12, 0, 0, 0, time.UTC))
+		if want := len(tt.want) > 0 && tt.want[0] == "2026-12-25"; isHoliday != want {
+			t.Errorf("Christmas a holiday: %v, want %v", isHoliday, want)
+		}
+	}
+}
+
+func mustNew(t *testing.T, cfg Config) *Detector {
+	t.Helper()
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -44,6 +44,11 @@ type aiopsConfig struct {
 		Disabled bool `yaml:"disabled"`
 		// Poll is how often new tickets, calls and error logs are read (30 s).
 		Poll time.Duration `yaml:"poll"`
+		// Holidays (YYYY-MM-DD in HolidayZone) are judged as the weekday
+		// HolidayAs (Sunday), so a quiet public holiday is no anomaly.
+		Holidays    []string `yaml:"holidays"`
+		HolidayZone string   `yaml:"holiday_zone"`
+		HolidayAs   string   `yaml:"holiday_as"`
 	} `yaml:"monitor"`
 	Alerts struct {
 		Cooldown      time.Duration `yaml:"cooldown"`
@@ -165,9 +170,17 @@ func startAIOps(ctx context.Context, cfg aiopsConfig, c *es.Client, st *settings
 	p.apis = append(p.apis, incidentapi.New(incidents), staffingapi.New(staffingapi.NewESHistory(c)))
 	if !cfg.Monitor.Disabled {
 		// The detectors on what the stores receive, resumed from their
-		// saved state at every start.
+		// saved state at every start (with the holidays configured now).
+		dcfg := anomaly.DefaultConfig()
+		dcfg.Holidays, dcfg.HolidayZone, dcfg.HolidayAs = cfg.Monitor.Holidays, cfg.Monitor.HolidayZone, cfg.Monitor.HolidayAs
+		if dcfg.Holidays == nil {
+			dcfg.Holidays = []string{} // none now: saved calendars are replaced, not kept
+		}
+		if err := dcfg.Validate(); err != nil {
+			return nil, fmt.Errorf("aiops.monitor: %w", err)
+		}
 		mon, err := monitor.New(monitor.Config{}, monitor.Deps{
-			NewDetector: func(string) (monitor.Detector, error) { return anomaly.New(anomaly.DefaultConfig()) },
+			NewDetector: func(string) (monitor.Detector, error) { return anomaly.New(dcfg) },
 			Alerts:      alerts, Incidents: incidentRecorder{incidents}, Logger: log,
 		})
 		if err != nil {

@@ -322,6 +322,9 @@ func TestExampleConfigParses(t *testing.T) {
 	if n, err := notifiers(fc.AIOps.Alerts.Escalate); err != nil || len(n) != 1 {
 		t.Fatalf("example escalation channels: %d, %v", len(n), err)
 	}
+	if m := fc.AIOps.Monitor; len(m.Holidays) != 2 || m.Holidays[1] != "2026-12-25" || m.HolidayAs != "Sunday" {
+		t.Fatalf("example monitor section parsed to %+v", m)
+	}
 	if _, err := notifiers([]alertChannel{{Kind: "pager"}}); err == nil {
 		t.Fatal("an unknown alert channel kind was accepted")
 	}
