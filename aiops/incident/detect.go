@@ -201,20 +201,32 @@ func (d *Detector) expect(group []*Cluster, now time.Time) (recent int, expected
 	return recent, expected
 }
 
-// label is the first cluster's keywords, then each other cluster's first
-// keyword (the same complaint in the other language).
+// label is the group's keywords, the group weighed as one cluster
+// against the others, so that words every member cluster uses lead.
 func (d *Detector) label(group []*Cluster) []string {
 	if len(group) == 0 {
 		return nil
 	}
-	kw := Keywords(d.cl.Clusters(), d.cfg.Keywords)
-	label := kw[group[0].ID]
-	for _, g := range group[1:] {
-		if ws := kw[g.ID]; len(ws) > 0 && !slices.Contains(label, ws[0]) {
-			label = append(label, ws[0])
+	if len(group) == 1 {
+		return Keywords(d.cl.Clusters(), d.cfg.Keywords)[group[0].ID]
+	}
+	merged := &Cluster{ID: group[0].ID, terms: map[string]float64{}, docs: map[string]int{}}
+	for _, g := range group {
+		merged.Members = append(merged.Members, g.Members...)
+		for t, n := range g.terms {
+			merged.terms[t] += n
+		}
+		for t, n := range g.docs {
+			merged.docs[t] += n
 		}
 	}
-	return label
+	all := []*Cluster{merged}
+	for _, cl := range d.cl.clusters {
+		if !slices.Contains(group, cl) {
+			all = append(all, cl)
+		}
+	}
+	return Keywords(all, d.cfg.Keywords)[merged.ID]
 }
 
 // volume is a per-minute count of arrivals over a sliding window.

@@ -270,7 +270,7 @@ func TestDetectorJoinsLanguages(t *testing.T) {
 	}
 	var zh, en, coupon bool
 	for _, l := range joined.Label {
-		zh = zh || strings.Contains(l, "支付")
+		zh = zh || strings.Contains(l, "失败")
 		en = en || l == "payment" || l == "failed" || l == "checkout"
 		coupon = coupon || l == "coupon"
 	}

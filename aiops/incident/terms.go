@@ -103,13 +103,24 @@ func Keywords(clusters []*Cluster, k int) map[int][]string {
 		// one way of putting the complaint has ("转圈", "placed") would
 		// otherwise make up the tail of the label.
 		common := func(t string) bool { return float64(cl.docs[t]) >= LabelShare*float64(len(cl.Members)) }
+		// A chained phrase must itself be common: "提示" + "支付失败" is
+		// not a phrase the tickets use just because both halves are.
+		phrase := func(p string) bool {
+			n := 0
+			for _, m := range cl.Members {
+				if strings.Contains(m.Text, p) {
+					n++
+				}
+			}
+			return float64(n) >= LabelShare*float64(len(cl.Members))
+		}
 		var label []string
 		for _, s := range ws {
 			if len(label) == k {
 				break
 			}
 			if common(s.term) || len(label) == 0 {
-				label = addTerm(label, s.term)
+				label = addTerm(label, s.term, phrase)
 			}
 		}
 		out[cl.ID] = label
@@ -119,9 +130,10 @@ func Keywords(clusters []*Cluster, k int) map[int][]string {
 
 // addTerm adds a term to a label. Chinese bigrams that chain onto a
 // phrase already there extend it (付失 then 失败 then 支付 make 支付失败),
-// since a bigram alone often cuts a word in half; one that shares a
-// character otherwise says nothing new and is left out.
-func addTerm(label []string, term string) []string {
+// since a bigram alone often cuts a word in half, if phrase accepts the
+// longer phrase; one that shares a character otherwise says nothing new
+// and is left out.
+func addTerm(label []string, term string, phrase func(string) bool) []string {
 	if !isHan(term) || len([]rune(term)) != 2 {
 		return append(label, term)
 	}
@@ -134,10 +146,10 @@ func addTerm(label []string, term string) []string {
 		switch {
 		case strings.Contains(l, term):
 			return label
-		case p[len(p)-1] == t[0]:
+		case p[len(p)-1] == t[0] && phrase(l+string(t[1])):
 			label[i] = l + string(t[1])
 			return label
-		case p[0] == t[1]:
+		case p[0] == t[1] && phrase(string(t[0])+l):
 			label[i] = string(t[0]) + l
 			return label
 		case strings.ContainsAny(l, term):
