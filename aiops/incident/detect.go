@@ -195,6 +195,13 @@ func (d *Detector) expect(group []*Cluster, now time.Time) (recent int, expected
 		}
 	}
 	others := math.Max(0, float64(d.vol.sum(now.Add(-d.cfg.Recent), now.Add(time.Nanosecond))-recent))
+	if len(group) > 1 {
+		// The young clusters joined are taken for one new topic, so they
+		// get one new topic's prior share, not one each: counting one per
+		// way of phrasing the complaint would raise the bar with every
+		// phrasing the burst brings.
+		shares = shares[:1]
+	}
 	for _, s := range shares {
 		expected += math.Max(d.cfg.BaseRate*d.cfg.Recent.Hours(), s/(1-s)*others)
 	}
