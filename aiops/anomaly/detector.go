@@ -237,6 +237,12 @@ type Score struct {
 	Skipped bool `json:"skipped,omitempty"`
 	// Model names the baseline used: "level", "daily" or "weekly".
 	Model string `json:"model,omitempty"`
+	// Highest is the highest prediction among the models able to make
+	// one (Expected among them). A caller that tests a count against its
+	// expectation can take it, so that a model lagging a steep rise (the
+	// level alone, in the morning) does not make an ordinary rise
+	// improbable.
+	Highest float64 `json:"highest,omitempty"`
 }
 
 // Stats counts what the detector has seen.
@@ -424,6 +430,12 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	exp := v
 	if best != nil {
 		exp = best.expect(at(best))
+		sc.Highest = exp
+		for _, m := range st.Models {
+			if (!holiday || m == weekly) && m.eligible(at(m), span) {
+				sc.Highest = max(sc.Highest, m.expect(at(m)))
+			}
+		}
 	}
 	// Every model keeps its own deviation records, so switching models
 	// neither inherits nor forgets the wrong ones.

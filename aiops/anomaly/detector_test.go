@@ -328,3 +328,27 @@ func mustNew(t *testing.T, cfg Config) *Detector {
 	}
 	return d
 }
+
+// TestHighest: Highest is the top of the eligible models' predictions, so
+// never below Expected, and above it where the models disagree (the level
+// model lags the daily rise the daily model expects).
+func TestHighest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	d := newDet(t)
+	s := feed(t, d, 288*5, func(i int) float64 { return daily(i, rng) })
+	above := 0
+	for _, x := range s[288*3:] {
+		if x.Model == "" {
+			continue
+		}
+		if x.Highest < x.Expected {
+			t.Fatalf("%v: highest %.2f below expected %.2f", x.Time, x.Highest, x.Expected)
+		}
+		if x.Highest > x.Expected+1 {
+			above++
+		}
+	}
+	if above == 0 {
+		t.Error("Highest never differs from Expected: the other models are not consulted")
+	}
+}

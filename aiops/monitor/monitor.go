@@ -300,8 +300,11 @@ func (m *Monitor) close(ctx context.Context, start time.Time) error {
 		sc := v.score
 		// Only rises are alerted on: a drop in tickets is good news (or an
 		// outage of the intake, which its own error logs show).
-		if !sc.Anomaly || sc.Observed-sc.Expected < m.cfg.MinExcess ||
-			incident.PoissonTail(int(sc.Observed), math.Max(sc.Expected, 0.5)) > m.cfg.PValue {
+		// The count must be improbable under every baseline the detector
+		// trusts, not only the one scoring lately.
+		base := math.Max(sc.Expected, sc.Highest)
+		if !sc.Anomaly || sc.Observed-base < m.cfg.MinExcess ||
+			incident.PoissonTail(int(sc.Observed), math.Max(base, 0.5)) > m.cfg.PValue {
 			continue
 		}
 		if last, ok := m.lastAlert[v.key]; ok && start.Sub(last) < time.Hour {
