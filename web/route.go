@@ -31,3 +31,29 @@ type Registrar interface {
 	Routes() []Route
 	Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc)
 }
+
+// Endpoint is a route of a domain API's table with its handler.
+type Endpoint struct {
+	Route
+	Handle gin.HandlerFunc
+}
+
+// Endpoints is a domain API's route table with the handlers: the one
+// source of its Registrar methods.
+type Endpoints []Endpoint
+
+// Routes returns the table's routes, in order.
+func (es Endpoints) Routes() []Route {
+	rs := make([]Route, len(es))
+	for i, e := range es {
+		rs[i] = e.Route
+	}
+	return rs
+}
+
+// Register adds every route of the table to r, each behind guard(scope).
+func (es Endpoints) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
+	for _, e := range es {
+		r.Handle(e.Method, e.Path, guard(e.Scope), e.Handle)
+	}
+}

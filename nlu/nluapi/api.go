@@ -137,12 +137,6 @@ func New(cfg Config, d Deps) (*API, error) {
 	return &API{cfg: cfg, d: d}, nil
 }
 
-// endpoint is a route and its handler.
-type endpoint struct {
-	web.Route
-	handle gin.HandlerFunc
-}
-
 // Route paths, absolute, in gin syntax.
 const (
 	pathNLU    = "/api/v1/nlu"
@@ -151,7 +145,7 @@ const (
 
 // endpoints is the route table: the one place that says which operations
 // exist, what scope each needs and which handler serves it.
-func (a *API) endpoints() []endpoint {
+func (a *API) endpoints() web.Endpoints {
 	const (
 		get, post    = http.MethodGet, http.MethodPost
 		read, manage = auth.ScopeNLURead, auth.ScopeModelsManage
@@ -160,33 +154,24 @@ func (a *API) endpoints() []endpoint {
 	// so the body may be several times the text limit.
 	single := int64(8*a.cfg.MaxTextBytes + 4096)
 	batch := int64(a.cfg.MaxTexts)*int64(2*a.cfg.MaxTextBytes) + 4096
-	return []endpoint{
-		{web.Route{Method: post, Path: pathNLU + "/classify", Scope: read, Summary: "Classify a text's ticket category", MaxBodyBytes: single}, a.classify},
-		{web.Route{Method: post, Path: pathNLU + "/intent", Scope: read, Summary: "Recognise an utterance's intent", MaxBodyBytes: single}, a.intent},
-		{web.Route{Method: post, Path: pathNLU + "/sentiment", Scope: read, Summary: "Score a text's sentiment", MaxBodyBytes: single}, a.sentiment},
-		{web.Route{Method: post, Path: pathNLU + "/embed", Scope: read, Summary: "Embed texts as sentence vectors", MaxBodyBytes: batch}, a.embed},
-		{web.Route{Method: get, Path: pathModels, Scope: read, Summary: "Show the serving model versions and their cards"}, a.models},
-		{web.Route{Method: post, Path: pathModels + "/reload", Scope: manage, Summary: "Reload the model manifest now"}, a.reload},
-		{web.Route{Method: get, Path: pathNLU + "/shadow", Scope: manage, Summary: "Compare candidate models with production"}, a.shadow},
-		{web.Route{Method: get, Path: pathNLU + "/intent-health", Scope: manage, Summary: "Group unrecognised utterances into candidate intents"}, a.intentHealth},
+	return web.Endpoints{
+		{Route: web.Route{Method: post, Path: pathNLU + "/classify", Scope: read, Summary: "Classify a text's ticket category", MaxBodyBytes: single}, Handle: a.classify},
+		{Route: web.Route{Method: post, Path: pathNLU + "/intent", Scope: read, Summary: "Recognise an utterance's intent", MaxBodyBytes: single}, Handle: a.intent},
+		{Route: web.Route{Method: post, Path: pathNLU + "/sentiment", Scope: read, Summary: "Score a text's sentiment", MaxBodyBytes: single}, Handle: a.sentiment},
+		{Route: web.Route{Method: post, Path: pathNLU + "/embed", Scope: read, Summary: "Embed texts as sentence vectors", MaxBodyBytes: batch}, Handle: a.embed},
+		{Route: web.Route{Method: get, Path: pathModels, Scope: read, Summary: "Show the serving model versions and their cards"}, Handle: a.models},
+		{Route: web.Route{Method: post, Path: pathModels + "/reload", Scope: manage, Summary: "Reload the model manifest now"}, Handle: a.reload},
+		{Route: web.Route{Method: get, Path: pathNLU + "/shadow", Scope: manage, Summary: "Compare candidate models with production"}, Handle: a.shadow},
+		{Route: web.Route{Method: get, Path: pathNLU + "/intent-health", Scope: manage, Summary: "Group unrecognised utterances into candidate intents"}, Handle: a.intentHealth},
 	}
 }
 
 // Routes returns the route table.
-func (a *API) Routes() []web.Route {
-	eps := a.endpoints()
-	rs := make([]web.Route, len(eps))
-	for i, e := range eps {
-		rs[i] = e.Route
-	}
-	return rs
-}
+func (a *API) Routes() []web.Route { return a.endpoints().Routes() }
 
 // Register adds every route of the table to r, each behind guard(scope).
 func (a *API) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
-	for _, e := range a.endpoints() {
-		r.Handle(e.Method, e.Path, guard(e.Scope), e.handle)
-	}
+	a.endpoints().Register(r, guard)
 }
 
 var (

@@ -133,12 +133,6 @@ func New(cfg Config, d Deps) (*API, error) {
 // Route is one operation of the API's route table.
 type Route = web.Route
 
-// endpoint is a route and its handler.
-type endpoint struct {
-	Route
-	handle gin.HandlerFunc
-}
-
 // Route paths, absolute, in gin syntax.
 const (
 	pathTickets    = "/api/v1/tickets"
@@ -151,57 +145,48 @@ const (
 
 // endpoints is the route table: the one place that says which operations
 // exist, what scope each needs and which handler serves it.
-func (a *API) endpoints() []endpoint {
+func (a *API) endpoints() web.Endpoints {
 	const (
 		get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
 		read, write, admin         = auth.ScopeTicketsRead, auth.ScopeTicketsWrite, auth.ScopeTicketsAdmin
 		hooks, clients             = auth.ScopeWebhooksManage, auth.ScopeClientsManage
 	)
-	return []endpoint{
-		{Route{Method: post, Path: pathTickets, Scope: write, Summary: "Open a ticket"}, a.createTicket},
-		{Route{Method: get, Path: pathTickets, Scope: read, Summary: "Search tickets"}, a.searchTickets},
-		{Route{Method: get, Path: pathTicket, Scope: read, Summary: "Get a ticket"}, a.getTicket},
-		{Route{Method: patch, Path: pathTicket, Scope: write, Summary: "Update a ticket's fields"}, a.patchTicket},
-		{Route{Method: del, Path: pathTicket, Scope: admin, Summary: "Delete a ticket"}, a.deleteTicket},
-		{Route{Method: post, Path: pathTicket + "/transitions", Scope: write, Summary: "Move a ticket through its lifecycle"}, a.transitionTicket},
-		{Route{Method: post, Path: pathTicket + "/comments", Scope: write, Summary: "Add a reply or internal note"}, a.commentTicket},
-		{Route{Method: put, Path: pathTicket + "/csat", Scope: write, Summary: "Record the customer's satisfaction rating"}, a.rateTicket},
-		{Route{Method: get, Path: pathTicket + "/history", Scope: read, Summary: "Get a ticket's audit history"}, a.ticketHistory},
-		{Route{Method: get, Path: pathTicket + "/similar", Scope: read, Summary: "Find similar tickets by embedding"}, a.similarTickets},
-		{Route{Method: get, Path: "/api/v1/stats", Scope: auth.ScopeStatsRead, Summary: "Aggregate tickets for dashboards"}, a.stats},
-		{Route{Method: post, Path: "/api/v1/imports", Scope: auth.ScopeTicketsImport, Summary: "Import tickets from a CSV or JSON Lines file", MaxBodyBytes: a.cfg.MaxImportBytes}, a.importTickets},
-		{Route{Method: get, Path: pathWebhooks, Scope: hooks, Summary: "List webhook endpoints"}, a.listWebhooks},
-		{Route{Method: post, Path: pathWebhooks, Scope: hooks, Summary: "Create a webhook endpoint"}, a.createWebhook},
-		{Route{Method: get, Path: pathWebhook, Scope: hooks, Summary: "Get a webhook endpoint"}, a.getWebhook},
-		{Route{Method: put, Path: pathWebhook, Scope: hooks, Summary: "Replace a webhook endpoint"}, a.putWebhook},
-		{Route{Method: del, Path: pathWebhook, Scope: hooks, Summary: "Delete a webhook endpoint"}, a.deleteWebhook},
-		{Route{Method: get, Path: pathDeliveries, Scope: hooks, Summary: "List webhook deliveries"}, a.listDeliveries},
-		{Route{Method: post, Path: pathDeliveries + "/:id/redeliver", Scope: hooks, Summary: "Deliver a webhook event again"}, a.redeliver},
-		{Route{Method: get, Path: "/api/v1/sla/policies", Scope: read, Summary: "Get the SLA policies (YAML)"}, a.getSLAPolicies},
-		{Route{Method: put, Path: "/api/v1/sla/policies", Scope: admin, Summary: "Replace the SLA policies (YAML)"}, a.putSLAPolicies},
-		{Route{Method: get, Path: "/api/v1/automation/rules", Scope: read, Summary: "Get the automation rules (YAML)"}, a.getAutomationRules},
-		{Route{Method: put, Path: "/api/v1/automation/rules", Scope: admin, Summary: "Replace the automation rules (YAML)"}, a.putAutomationRules},
-		{Route{Method: get, Path: pathClients, Scope: clients, Summary: "List API clients"}, a.listClients},
-		{Route{Method: post, Path: pathClients, Scope: clients, Summary: "Create an API client"}, a.createClient},
-		{Route{Method: del, Path: pathClients + "/:id", Scope: clients, Summary: "Disable an API client"}, a.disableClient},
+	return web.Endpoints{
+		{Route: Route{Method: post, Path: pathTickets, Scope: write, Summary: "Open a ticket"}, Handle: a.createTicket},
+		{Route: Route{Method: get, Path: pathTickets, Scope: read, Summary: "Search tickets"}, Handle: a.searchTickets},
+		{Route: Route{Method: get, Path: pathTicket, Scope: read, Summary: "Get a ticket"}, Handle: a.getTicket},
+		{Route: Route{Method: patch, Path: pathTicket, Scope: write, Summary: "Update a ticket's fields"}, Handle: a.patchTicket},
+		{Route: Route{Method: del, Path: pathTicket, Scope: admin, Summary: "Delete a ticket"}, Handle: a.deleteTicket},
+		{Route: Route{Method: post, Path: pathTicket + "/transitions", Scope: write, Summary: "Move a ticket through its lifecycle"}, Handle: a.transitionTicket},
+		{Route: Route{Method: post, Path: pathTicket + "/comments", Scope: write, Summary: "Add a reply or internal note"}, Handle: a.commentTicket},
+		{Route: Route{Method: put, Path: pathTicket + "/csat", Scope: write, Summary: "Record the customer's satisfaction rating"}, Handle: a.rateTicket},
+		{Route: Route{Method: get, Path: pathTicket + "/history", Scope: read, Summary: "Get a ticket's audit history"}, Handle: a.ticketHistory},
+		{Route: Route{Method: get, Path: pathTicket + "/similar", Scope: read, Summary: "Find similar tickets by embedding"}, Handle: a.similarTickets},
+		{Route: Route{Method: get, Path: "/api/v1/stats", Scope: auth.ScopeStatsRead, Summary: "Aggregate tickets for dashboards"}, Handle: a.stats},
+		{Route: Route{Method: post, Path: "/api/v1/imports", Scope: auth.ScopeTicketsImport, Summary: "Import tickets from a CSV or JSON Lines file", MaxBodyBytes: a.cfg.MaxImportBytes}, Handle: a.importTickets},
+		{Route: Route{Method: get, Path: pathWebhooks, Scope: hooks, Summary: "List webhook endpoints"}, Handle: a.listWebhooks},
+		{Route: Route{Method: post, Path: pathWebhooks, Scope: hooks, Summary: "Create a webhook endpoint"}, Handle: a.createWebhook},
+		{Route: Route{Method: get, Path: pathWebhook, Scope: hooks, Summary: "Get a webhook endpoint"}, Handle: a.getWebhook},
+		{Route: Route{Method: put, Path: pathWebhook, Scope: hooks, Summary: "Replace a webhook endpoint"}, Handle: a.putWebhook},
+		{Route: Route{Method: del, Path: pathWebhook, Scope: hooks, Summary: "Delete a webhook endpoint"}, Handle: a.deleteWebhook},
+		{Route: Route{Method: get, Path: pathDeliveries, Scope: hooks, Summary: "List webhook deliveries"}, Handle: a.listDeliveries},
+		{Route: Route{Method: post, Path: pathDeliveries + "/:id/redeliver", Scope: hooks, Summary: "Deliver a webhook event again"}, Handle: a.redeliver},
+		{Route: Route{Method: get, Path: "/api/v1/sla/policies", Scope: read, Summary: "Get the SLA policies (YAML)"}, Handle: a.getSLAPolicies},
+		{Route: Route{Method: put, Path: "/api/v1/sla/policies", Scope: admin, Summary: "Replace the SLA policies (YAML)"}, Handle: a.putSLAPolicies},
+		{Route: Route{Method: get, Path: "/api/v1/automation/rules", Scope: read, Summary: "Get the automation rules (YAML)"}, Handle: a.getAutomationRules},
+		{Route: Route{Method: put, Path: "/api/v1/automation/rules", Scope: admin, Summary: "Replace the automation rules (YAML)"}, Handle: a.putAutomationRules},
+		{Route: Route{Method: get, Path: pathClients, Scope: clients, Summary: "List API clients"}, Handle: a.listClients},
+		{Route: Route{Method: post, Path: pathClients, Scope: clients, Summary: "Create an API client"}, Handle: a.createClient},
+		{Route: Route{Method: del, Path: pathClients + "/:id", Scope: clients, Summary: "Disable an API client"}, Handle: a.disableClient},
 	}
 }
 
 // Routes returns the route table.
-func (a *API) Routes() []Route {
-	eps := a.endpoints()
-	rs := make([]Route, len(eps))
-	for i, e := range eps {
-		rs[i] = e.Route
-	}
-	return rs
-}
+func (a *API) Routes() []Route { return a.endpoints().Routes() }
 
 // Register adds every route of the table to r, each behind guard(scope).
 func (a *API) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
-	for _, e := range a.endpoints() {
-		r.Handle(e.Method, e.Path, guard(e.Scope), e.handle)
-	}
+	a.endpoints().Register(r, guard)
 }
 
 var _ web.Registrar = (*API)(nil)

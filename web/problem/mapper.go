@@ -1,8 +1,11 @@
 package problem
 
 import (
+	"context"
 	"errors"
 	"net/http"
+
+	"github.com/gin-gonic/gin"
 )
 
 // Mapping says which status and title an error that matches Err (by
@@ -61,4 +64,15 @@ func FromError(err error, mappings []Mapping) Problem {
 		return p
 	}
 	return Internal(genericDetail)
+}
+
+// Fail answers err as the problem m maps it to. A server-side failure is
+// attached to the gin context for the access log, unless the client went
+// away (a cancelled request is no fault of the server's).
+func (m Mapper) Fail(c *gin.Context, err error) {
+	p := m.Problem(err)
+	if p.Status >= 500 && !errors.Is(err, context.Canceled) {
+		_ = c.Error(err)
+	}
+	Write(c, p)
 }

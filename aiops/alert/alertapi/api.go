@@ -8,7 +8,6 @@ package alertapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -49,35 +48,21 @@ const (
 	PathResolve = "/api/v1/alerts/:id/resolve"
 )
 
-type endpoint struct {
-	web.Route
-	handle gin.HandlerFunc
-}
-
-func (a *API) endpoints() []endpoint {
-	return []endpoint{
-		{web.Route{Method: http.MethodGet, Path: PathAlerts, Scope: auth.ScopeAIOpsRead, Summary: "List alerts"}, a.list},
-		{web.Route{Method: http.MethodGet, Path: PathAlert, Scope: auth.ScopeAIOpsRead, Summary: "Get an alert with its history"}, a.get},
-		{web.Route{Method: http.MethodPost, Path: PathAck, Scope: auth.ScopeAIOpsManage, Summary: "Acknowledge an alert"}, a.ack},
-		{web.Route{Method: http.MethodPost, Path: PathResolve, Scope: auth.ScopeAIOpsManage, Summary: "Resolve an alert"}, a.resolve},
+func (a *API) endpoints() web.Endpoints {
+	return web.Endpoints{
+		{Route: web.Route{Method: http.MethodGet, Path: PathAlerts, Scope: auth.ScopeAIOpsRead, Summary: "List alerts"}, Handle: a.list},
+		{Route: web.Route{Method: http.MethodGet, Path: PathAlert, Scope: auth.ScopeAIOpsRead, Summary: "Get an alert with its history"}, Handle: a.get},
+		{Route: web.Route{Method: http.MethodPost, Path: PathAck, Scope: auth.ScopeAIOpsManage, Summary: "Acknowledge an alert"}, Handle: a.ack},
+		{Route: web.Route{Method: http.MethodPost, Path: PathResolve, Scope: auth.ScopeAIOpsManage, Summary: "Resolve an alert"}, Handle: a.resolve},
 	}
 }
 
 // Routes returns the route table.
-func (a *API) Routes() []web.Route {
-	eps := a.endpoints()
-	rs := make([]web.Route, len(eps))
-	for i, e := range eps {
-		rs[i] = e.Route
-	}
-	return rs
-}
+func (a *API) Routes() []web.Route { return a.endpoints().Routes() }
 
 // Register adds every route of the table to r, each behind guard(scope).
 func (a *API) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
-	for _, e := range a.endpoints() {
-		r.Handle(e.Method, e.Path, guard(e.Scope), e.handle)
-	}
+	a.endpoints().Register(r, guard)
 }
 
 func mappings() problem.Mapper {
@@ -90,13 +75,7 @@ func mappings() problem.Mapper {
 	}
 }
 
-func fail(c *gin.Context, err error) {
-	p := mappings().Problem(err)
-	if p.Status >= 500 && !errors.Is(err, context.Canceled) {
-		_ = c.Error(err)
-	}
-	problem.Write(c, p)
-}
+func fail(c *gin.Context, err error) { mappings().Fail(c, err) }
 
 // Page is the answer to a list.
 type Page struct {

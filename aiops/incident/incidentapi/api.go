@@ -6,7 +6,6 @@ package incidentapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -40,34 +39,21 @@ type API struct{ store Store }
 // New returns the API.
 func New(store Store) *API { return &API{store: store} }
 
-type endpoint struct {
-	web.Route
-	handle gin.HandlerFunc
-}
-
-func (a *API) endpoints() []endpoint {
-	return []endpoint{
-		{web.Route{Method: http.MethodGet, Path: PathIncidents, Scope: auth.ScopeAIOpsRead, Summary: "List incidents"}, a.list},
-		{web.Route{Method: http.MethodGet, Path: PathIncident, Scope: auth.ScopeAIOpsRead, Summary: "Get an incident"}, a.get},
-		{web.Route{Method: http.MethodPost, Path: PathClose, Scope: auth.ScopeAIOpsManage, Summary: "Close an incident"}, a.close},
-		{web.Route{Method: http.MethodPost, Path: PathMerge, Scope: auth.ScopeAIOpsManage, Summary: "Merge an incident into another"}, a.merge},
+func (a *API) endpoints() web.Endpoints {
+	return web.Endpoints{
+		{Route: web.Route{Method: http.MethodGet, Path: PathIncidents, Scope: auth.ScopeAIOpsRead, Summary: "List incidents"}, Handle: a.list},
+		{Route: web.Route{Method: http.MethodGet, Path: PathIncident, Scope: auth.ScopeAIOpsRead, Summary: "Get an incident"}, Handle: a.get},
+		{Route: web.Route{Method: http.MethodPost, Path: PathClose, Scope: auth.ScopeAIOpsManage, Summary: "Close an incident"}, Handle: a.close},
+		{Route: web.Route{Method: http.MethodPost, Path: PathMerge, Scope: auth.ScopeAIOpsManage, Summary: "Merge an incident into another"}, Handle: a.merge},
 	}
 }
 
 // Routes is the route table.
-func (a *API) Routes() []web.Route {
-	var rs []web.Route
-	for _, e := range a.endpoints() {
-		rs = append(rs, e.Route)
-	}
-	return rs
-}
+func (a *API) Routes() []web.Route { return a.endpoints().Routes() }
 
 // Register adds the routes behind guard.
 func (a *API) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
-	for _, e := range a.endpoints() {
-		r.Handle(e.Method, e.Path, guard(e.Scope), e.handle)
-	}
+	a.endpoints().Register(r, guard)
 }
 
 var mappings = problem.Mapper{
@@ -77,13 +63,7 @@ var mappings = problem.Mapper{
 	{Err: context.DeadlineExceeded, Status: http.StatusServiceUnavailable},
 }
 
-func fail(c *gin.Context, err error) {
-	p := mappings.Problem(err)
-	if p.Status >= 500 && !errors.Is(err, context.Canceled) {
-		_ = c.Error(err)
-	}
-	problem.Write(c, p)
-}
+func fail(c *gin.Context, err error) { mappings.Fail(c, err) }
 
 // List is the answer to GET /api/v1/incidents.
 type List struct {

@@ -52,41 +52,26 @@ const (
 	PathAgentState = "/api/v1/agents/:id/state"
 )
 
-// endpoint is a route and its handler.
-type endpoint struct {
-	web.Route
-	handle gin.HandlerFunc
-}
-
 // endpoints is the route table: the one place that says which operations
 // exist, what scope each needs and which handler serves it.
-func (a *API) endpoints() []endpoint {
-	return []endpoint{
-		{web.Route{Method: http.MethodGet, Path: PathGroups, Scope: auth.ScopeCallsRead, Summary: "List skill groups with queue and availability"}, a.listGroups},
-		{web.Route{Method: http.MethodPut, Path: PathGroup, Scope: auth.ScopeAgentsManage, Summary: "Create or update a skill group"}, a.putGroup},
-		{web.Route{Method: http.MethodDelete, Path: PathGroup, Scope: auth.ScopeAgentsManage, Summary: "Delete a skill group"}, a.deleteGroup},
-		{web.Route{Method: http.MethodGet, Path: PathAgents, Scope: auth.ScopeCallsRead, Summary: "List agents"}, a.listAgents},
-		{web.Route{Method: http.MethodPut, Path: PathAgent, Scope: auth.ScopeAgentsManage, Summary: "Create or update an agent"}, a.putAgent},
-		{web.Route{Method: http.MethodDelete, Path: PathAgent, Scope: auth.ScopeAgentsManage, Summary: "Delete an agent"}, a.deleteAgent},
-		{web.Route{Method: http.MethodPut, Path: PathAgentState, Scope: auth.ScopeAgentsManage, Summary: "Set an agent's availability"}, a.setState},
+func (a *API) endpoints() web.Endpoints {
+	return web.Endpoints{
+		{Route: web.Route{Method: http.MethodGet, Path: PathGroups, Scope: auth.ScopeCallsRead, Summary: "List skill groups with queue and availability"}, Handle: a.listGroups},
+		{Route: web.Route{Method: http.MethodPut, Path: PathGroup, Scope: auth.ScopeAgentsManage, Summary: "Create or update a skill group"}, Handle: a.putGroup},
+		{Route: web.Route{Method: http.MethodDelete, Path: PathGroup, Scope: auth.ScopeAgentsManage, Summary: "Delete a skill group"}, Handle: a.deleteGroup},
+		{Route: web.Route{Method: http.MethodGet, Path: PathAgents, Scope: auth.ScopeCallsRead, Summary: "List agents"}, Handle: a.listAgents},
+		{Route: web.Route{Method: http.MethodPut, Path: PathAgent, Scope: auth.ScopeAgentsManage, Summary: "Create or update an agent"}, Handle: a.putAgent},
+		{Route: web.Route{Method: http.MethodDelete, Path: PathAgent, Scope: auth.ScopeAgentsManage, Summary: "Delete an agent"}, Handle: a.deleteAgent},
+		{Route: web.Route{Method: http.MethodPut, Path: PathAgentState, Scope: auth.ScopeAgentsManage, Summary: "Set an agent's availability"}, Handle: a.setState},
 	}
 }
 
 // Routes returns the route table.
-func (a *API) Routes() []web.Route {
-	eps := a.endpoints()
-	rs := make([]web.Route, len(eps))
-	for i, e := range eps {
-		rs[i] = e.Route
-	}
-	return rs
-}
+func (a *API) Routes() []web.Route { return a.endpoints().Routes() }
 
 // Register adds every route of the table to r, each behind guard(scope).
 func (a *API) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
-	for _, e := range a.endpoints() {
-		r.Handle(e.Method, e.Path, guard(e.Scope), e.handle)
-	}
+	a.endpoints().Register(r, guard)
 }
 
 var (

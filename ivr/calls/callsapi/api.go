@@ -47,39 +47,24 @@ const (
 	PathStats = "/api/v1/calls/stats"
 )
 
-// endpoint is a route and its handler.
-type endpoint struct {
-	web.Route
-	handle gin.HandlerFunc
-}
-
 // endpoints is the route table: the one place that says which operations
 // exist, what scope each needs and which handler serves it. gin matches
 // the static /stats before the :id parameter, so no call id can be
 // "stats" (ids are UUIDv7s).
-func (a *API) endpoints() []endpoint {
-	return []endpoint{
-		{web.Route{Method: http.MethodGet, Path: PathCalls, Scope: auth.ScopeCallsRead, Summary: "Search call records"}, a.search},
-		{web.Route{Method: http.MethodGet, Path: PathStats, Scope: auth.ScopeCallsRead, Summary: "IVR dashboard numbers"}, a.stats},
-		{web.Route{Method: http.MethodGet, Path: PathCall, Scope: auth.ScopeCallsRead, Summary: "Get a call record"}, a.get},
+func (a *API) endpoints() web.Endpoints {
+	return web.Endpoints{
+		{Route: web.Route{Method: http.MethodGet, Path: PathCalls, Scope: auth.ScopeCallsRead, Summary: "Search call records"}, Handle: a.search},
+		{Route: web.Route{Method: http.MethodGet, Path: PathStats, Scope: auth.ScopeCallsRead, Summary: "IVR dashboard numbers"}, Handle: a.stats},
+		{Route: web.Route{Method: http.MethodGet, Path: PathCall, Scope: auth.ScopeCallsRead, Summary: "Get a call record"}, Handle: a.get},
 	}
 }
 
 // Routes returns the route table.
-func (a *API) Routes() []web.Route {
-	eps := a.endpoints()
-	rs := make([]web.Route, len(eps))
-	for i, e := range eps {
-		rs[i] = e.Route
-	}
-	return rs
-}
+func (a *API) Routes() []web.Route { return a.endpoints().Routes() }
 
 // Register adds every route of the table to r, each behind guard(scope).
 func (a *API) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
-	for _, e := range a.endpoints() {
-		r.Handle(e.Method, e.Path, guard(e.Scope), e.handle)
-	}
+	a.endpoints().Register(r, guard)
 }
 
 var (

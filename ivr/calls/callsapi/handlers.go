@@ -2,7 +2,6 @@ package callsapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -30,13 +29,7 @@ func mappings() problem.Mapper {
 
 // fail answers err as a problem; server-side failures are attached to the
 // gin context for the access log.
-func fail(c *gin.Context, err error) {
-	p := mappings().Problem(err)
-	if p.Status >= 500 && !errors.Is(err, context.Canceled) {
-		_ = c.Error(err)
-	}
-	problem.Write(c, p)
-}
+func fail(c *gin.Context, err error) { mappings().Fail(c, err) }
 
 // Page is the answer to a search.
 type Page struct {

@@ -73,35 +73,20 @@ const (
 	PathAudit     = "/api/v1/recordings/audit"
 )
 
-// endpoint is a route and its handler.
-type endpoint struct {
-	web.Route
-	handle gin.HandlerFunc
-}
-
 // endpoints is the route table.
-func (a *API) endpoints() []endpoint {
-	return []endpoint{
-		{web.Route{Method: http.MethodGet, Path: PathRecording, Scope: auth.ScopeRecordingsRead, Summary: "Download a call's recording (audited)"}, a.recording},
-		{web.Route{Method: http.MethodGet, Path: PathAudit, Scope: auth.ScopeRecordingsRead, Summary: "List accesses to recordings"}, a.audit},
+func (a *API) endpoints() web.Endpoints {
+	return web.Endpoints{
+		{Route: web.Route{Method: http.MethodGet, Path: PathRecording, Scope: auth.ScopeRecordingsRead, Summary: "Download a call's recording (audited)"}, Handle: a.recording},
+		{Route: web.Route{Method: http.MethodGet, Path: PathAudit, Scope: auth.ScopeRecordingsRead, Summary: "List accesses to recordings"}, Handle: a.audit},
 	}
 }
 
 // Routes returns the route table.
-func (a *API) Routes() []web.Route {
-	eps := a.endpoints()
-	rs := make([]web.Route, len(eps))
-	for i, e := range eps {
-		rs[i] = e.Route
-	}
-	return rs
-}
+func (a *API) Routes() []web.Route { return a.endpoints().Routes() }
 
 // Register adds every route of the table to r, each behind guard(scope).
 func (a *API) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
-	for _, e := range a.endpoints() {
-		r.Handle(e.Method, e.Path, guard(e.Scope), e.handle)
-	}
+	a.endpoints().Register(r, guard)
 }
 
 var (

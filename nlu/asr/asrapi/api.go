@@ -119,38 +119,23 @@ func New(cfg Config, d Deps) (*API, error) {
 	}, nil
 }
 
-// endpoint is a route and its handler.
-type endpoint struct {
-	web.Route
-	handle gin.HandlerFunc
-}
-
 // PathASR is the route's path.
 const PathASR = "/api/v1/asr"
 
 // endpoints is the route table: the one place that says which operations
 // exist, what scope each needs and which handler serves it.
-func (a *API) endpoints() []endpoint {
-	return []endpoint{
-		{web.Route{Method: http.MethodPost, Path: PathASR, Scope: auth.ScopeNLURead, Summary: "Transcribe a WAV recording", MaxBodyBytes: a.cfg.MaxBodyBytes}, a.transcribe},
+func (a *API) endpoints() web.Endpoints {
+	return web.Endpoints{
+		{Route: web.Route{Method: http.MethodPost, Path: PathASR, Scope: auth.ScopeNLURead, Summary: "Transcribe a WAV recording", MaxBodyBytes: a.cfg.MaxBodyBytes}, Handle: a.transcribe},
 	}
 }
 
 // Routes returns the route table.
-func (a *API) Routes() []web.Route {
-	eps := a.endpoints()
-	rs := make([]web.Route, len(eps))
-	for i, e := range eps {
-		rs[i] = e.Route
-	}
-	return rs
-}
+func (a *API) Routes() []web.Route { return a.endpoints().Routes() }
 
 // Register adds every route of the table to r, each behind guard(scope).
 func (a *API) Register(r gin.IRouter, guard func(scope string) gin.HandlerFunc) {
-	for _, e := range a.endpoints() {
-		r.Handle(e.Method, e.Path, guard(e.Scope), e.handle)
-	}
+	a.endpoints().Register(r, guard)
 }
 
 var (
